@@ -1,0 +1,33 @@
+# Two commands on a fresh machine with only Python 3.11+:  make run   and   make test
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: setup run test test-all lint bench r-reference clean-data
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)  ## create .venv and install the package with its test tools
+
+run: setup  ## the main job on the default (SYNTHETIC) data
+	$(VENV)/bin/lvv-eval run
+
+test: setup  ## fast suite (what CI runs): everything not marked slow
+	$(PY) -m pytest -m "not slow" -n 2 -q
+
+test-all: setup  ## every test, slow ones included
+	$(PY) -m pytest -n 2 -q
+
+lint: setup
+	$(VENV)/bin/ruff check lvv_eval tests benchmarks
+
+bench: setup  ## speed and memory figures quoted in the issues
+	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done
+
+clean-data:  ## remove generated data and reports (raw synthetic data is rebuilt by make run)
+	rm -rf data_raw/synthetic data_clean/* reports/*

@@ -1,0 +1,59 @@
+"""``lvv-eval``: one verb per stage, each a thin shell over a library function.
+
+Each stage module offers ``add_arguments(parser)`` and ``run_cli(args) -> int``; this module only
+wires them up, so that adding a verb is one entry in :data:`VERBS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# verb -> (module offering add_arguments/run_cli, one-line help)
+VERBS: dict[str, tuple[str, str]] = {
+    "synth": ("lvv_eval.synth.cli", "write the SYNTHETIC default deliveries to data_raw/"),
+    "ingest": ("lvv_eval.ingest.cli", "harmonise the raw deliveries into data_clean/"),
+    "reproduce": ("lvv_eval.reproduce_cli", "recompute the published figures and explain gaps"),
+    "monitor": ("lvv_eval.monitor_cli", "monitor indicators per pilot at a list of dates"),
+    "run": ("lvv_eval.run_all", "the whole pipeline on the default data"),
+}
+
+
+class UserError(Exception):
+    """An error the user can fix; printed without a traceback, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with one sub-command per available stage."""
+    parser = argparse.ArgumentParser(prog="lvv-eval", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    for verb, (module_name, help_text) in VERBS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                continue  # stage not built yet
+            raise
+        p = sub.add_parser(verb, help=help_text, description=help_text)
+        module.add_arguments(p)
+        p.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``lvv-eval`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args._module.run_cli(args) or 0)
+    except UserError as exc:
+        print(f"lvv-eval {args.verb}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
