@@ -1,0 +1,37 @@
+"""Warning classes for statistical caveats of the analysis layer (filter them by class)."""
+
+from __future__ import annotations
+
+import warnings
+
+
+class AnalysisWarning(UserWarning):
+    """Base class of every statistical caveat raised by :mod:`lvv_eval.analysis`."""
+
+
+class FewClustersWarning(AnalysisWarning):
+    """Cluster-robust errors rest on too few clusters (five pilots) to be trusted on their own."""
+
+
+class SmallCellWarning(AnalysisWarning):
+    """A group or cell holds fewer observations or events than the minimum cell size."""
+
+
+class DroppedRowsWarning(AnalysisWarning):
+    """Rows were left out of a model because a variable it uses is missing."""
+
+
+MIN_CLUSTERS = 30
+"""Below this many clusters a :class:`FewClustersWarning` is raised (Cameron & Miller 2015)."""
+
+
+def warn_few_clusters(n_clusters: int, what: str, min_clusters: int = MIN_CLUSTERS) -> None:
+    """Raise a :class:`FewClustersWarning` when ``n_clusters`` is below ``min_clusters``."""
+    if n_clusters < min_clusters:
+        warnings.warn(
+            f"{what}: only {n_clusters} clusters; cluster-robust standard errors are unreliable "
+            f"with fewer than {min_clusters}. Read the wild cluster bootstrap or randomisation "
+            f"inference reported beside them.",
+            FewClustersWarning,
+            stacklevel=3,
+        )
