@@ -1,0 +1,205 @@
+"""Published versus computed: every figure of published_figures.csv recomputed from stays.
+
+Each figure is computed from its indicator in the definitions file, compared with the published
+value under the figure's unit (counts to the unit, percentages to whole percents, soft figures
+in words as approximate targets), and given a status: match, deviation or not computable, with
+the definition in words in English and Dutch.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from lvv_eval import config
+from lvv_eval.definitions import Definitions, load_definitions
+from lvv_eval.indicators import (
+    IndicatorResult,
+    capacity_from_definitions,
+    compute_figure,
+    describe_indicator,
+)
+
+STATUSES: tuple[str, ...] = ("match", "deviation", "not computable")
+ROLES: tuple[str, ...] = ("hard", "soft", "context")
+TABLE_COLUMNS: tuple[str, ...] = (
+    "figure_id", "publication", "pilot", "reference_date", "indicator", "role", "unit",
+    "published", "published_value", "computed_value", "computed_rounded", "difference",
+    "status", "detail", "definition_en", "definition_nl",
+)
+
+
+@dataclass(frozen=True)
+class PublishedValue:
+    """A published value: a number, a yes/no, or an approximate number in words."""
+
+    text: str
+    number: float | None = None
+    boolean: bool | None = None
+    qualifier: str | None = None  # e.g. "about", "a little over"
+
+
+def load_published(path: Path | None = None) -> pd.DataFrame:
+    """The published figures table (all values kept as text)."""
+    table = pd.read_csv(path or config.PUBLISHED_FIGURES_CSV, dtype=str, keep_default_na=False)
+    table["publication_key"] = table["figure_id"].map(publication_key)
+    return table
+
+
+def publication_key(figure_id: str) -> str:
+    """The publication a figure belongs to: the figure id up to its first dot (e.g. kb2020)."""
+    return figure_id.split(".", 1)[0]
+
+
+def parse_published_value(defs: Definitions, text: str) -> PublishedValue:
+    """Read a published value: ``1142``, ``yes``, ``about 20``, ``a little over 10``."""
+    text = text.strip()
+    booleans = defs.comparison.get("booleans", {})
+    if text.lower() in booleans:
+        return PublishedValue(text, boolean=bool(booleans[text.lower()]))
+    try:
+        return PublishedValue(text, number=float(text))
+    except ValueError:
+        pass
+    for qualifier in sorted(defs.comparison.get("approximate_qualifiers", {}), key=len, reverse=True):
+        match = re.fullmatch(rf"{re.escape(qualifier)}\s+(-?\d+(?:\.\d+)?)", text, re.IGNORECASE)
+        if match:
+            return PublishedValue(text, number=float(match.group(1)), qualifier=qualifier)
+    return PublishedValue(text)
+
+
+def round_half_up(value: float, decimals: int) -> float:
+    """``value`` rounded to ``decimals`` with halves away from zero (17.5 -> 18)."""
+    quantum = Decimal(1).scaleb(-decimals)
+    return float(Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+def unit_decimals(defs: Definitions, unit: str) -> int:
+    """Decimals kept when comparing values in ``unit`` (0 when the unit is not listed)."""
+    return int(defs.comparison.get("decimals", {}).get(unit, 0))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Outcome of comparing one computed value with its published value."""
+
+    computed_rounded: float | bool | None
+    difference: float | None
+    status: str
+    detail: str = ""
+
+
+def compare(
+    defs: Definitions, published: PublishedValue, unit: str, result: IndicatorResult
+) -> Comparison:
+    """Status of a computed result against the published value, under the unit's rounding."""
+    if not result.computable:
+        return Comparison(None, None, "not computable", result.reason)
+    if published.boolean is not None:
+        same = bool(result.value) == published.boolean
+        return Comparison(bool(result.value), None, "match" if same else "deviation", result.reason)
+    if published.number is None:
+        return Comparison(None, None, "not computable",
+                          f"published value {published.text!r} is not a number")
+    rounded = round_half_up(float(result.value), unit_decimals(defs, unit))
+    difference = rounded - published.number
+    if published.qualifier is None:
+        status = "match" if difference == 0 else "deviation"
+        return Comparison(rounded, difference, status, result.reason)
+    band = defs.comparison["approximate_qualifiers"][published.qualifier]
+    low = published.number * (1 + float(band["low"]))
+    high = published.number * (1 + float(band["high"]))
+    value = float(result.value)
+    inside = (low < value if band.get("exclusive_low") else low <= value) and value <= high
+    detail = f"'{published.qualifier}' read as [{low:g}, {high:g}]"
+    if result.reason:
+        detail = f"{detail}; {result.reason}"
+    return Comparison(rounded, difference, "match" if inside else "deviation", detail)
+
+
+def reproduce_figure(
+    defs: Definitions, row: pd.Series, stays: pd.DataFrame, capacity: pd.DataFrame
+) -> dict[str, Any]:
+    """One row of the reproduce table for one published figure."""
+    fid = row["figure_id"]
+    published = parse_published_value(defs, row["value"])
+    out: dict[str, Any] = {
+        "figure_id": fid, "publication": row["publication_key"], "pilot": row["pilot"],
+        "reference_date": row["reference_date"], "indicator": row["indicator"],
+        "role": row["role"], "unit": row["unit"], "published": row["value"],
+        "published_value": published.number if published.boolean is None else published.boolean,
+    }
+    spec = defs.indicators.get(fid)
+    if spec is None:
+        return out | {"status": "not computable",
+                      "detail": f"no indicator for {fid} in {defs.path.name}"}
+    result = compute_figure(defs, fid, stays, capacity)
+    comparison = compare(defs, published, row["unit"], result)
+    return out | {
+        "computed_value": result.value,
+        "computed_rounded": comparison.computed_rounded,
+        "difference": comparison.difference,
+        "status": comparison.status,
+        "detail": comparison.detail,
+        "definition_en": describe_indicator(defs, spec, "en"),
+        "definition_nl": describe_indicator(defs, spec, "nl"),
+    }
+
+
+def reproduce_table(
+    stays: pd.DataFrame,
+    publication: str = "all",
+    defs: Definitions | None = None,
+    capacity: pd.DataFrame | None = None,
+    published: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Published versus computed for every figure of ``publication`` (a key such as kb2020, or all)."""
+    defs = defs or load_definitions()
+    capacity = capacity if capacity is not None else capacity_from_definitions(defs)
+    published = published if published is not None else load_published()
+    if publication != "all":
+        known = sorted(set(published["publication_key"]))
+        if publication not in known:
+            raise ValueError(f"unknown publication {publication!r}; known: {', '.join(known)}")
+        published = published[published["publication_key"] == publication]
+    rows = [reproduce_figure(defs, row, stays, capacity) for _, row in published.iterrows()]
+    table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+    table["status"] = pd.Categorical(table["status"], categories=list(STATUSES))
+    return table
+
+
+def status_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Counts of figures per role and status (all statuses shown, zeros kept)."""
+    counts = pd.crosstab(table["role"], table["status"], dropna=False)
+    return counts.reindex(columns=list(STATUSES), fill_value=0)
+
+
+def _show(value: Any) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}" if value == int(value) else f"{value:.2f}"
+    return str(value)
+
+
+def format_table(table: pd.DataFrame, definitions: bool = False) -> str:
+    """The reproduce table as plain text for a terminal (definitions in words optional)."""
+    cols = ["figure_id", "pilot", "role", "published", "computed_value", "difference", "status"]
+    if definitions:
+        cols.append("definition_en")
+    shown = table.loc[:, cols].copy()
+    shown["computed_value"] = table["computed_value"].map(_show)
+    shown["difference"] = table["difference"].map(_show)
+    shown["status"] = table["status"].astype(str)
+    text = shown.to_string(index=False)
+    summary = status_summary(table)
+    lines = [f"{role}: " + ", ".join(f"{summary.loc[role, s]} {s}" for s in STATUSES)
+             for role in ROLES if role in summary.index]
+    return text + "\n\n" + "\n".join(lines)
