@@ -25,6 +25,17 @@ TIES = ("breslow", "efron")
 
 
 @dataclass
+class CoxDesign:
+    """The arrays a Cox model was fitted on (kept for bootstrap and randomisation inference)."""
+
+    time: np.ndarray
+    status: np.ndarray
+    exog: pd.DataFrame
+    strata: np.ndarray | None
+    clusters: pd.Series | None
+
+
+@dataclass
 class CoxResult:
     """A fitted cause-specific Cox model; ``table`` is the tidy coefficient table."""
 
@@ -43,6 +54,7 @@ class CoxResult:
     reference_levels: dict[str, str]
     alpha: float = 0.05
     cluster_scores: pd.DataFrame | None = field(default=None, repr=False)
+    design: CoxDesign | None = field(default=None, repr=False)
 
     @property
     def table(self) -> pd.DataFrame:
@@ -227,4 +239,11 @@ def fit_cause_specific_cox(
         reference_levels=reference_levels(data, covariates),
         alpha=alpha,
         cluster_scores=scores_by_cluster,
+        design=CoxDesign(
+            time=time,
+            status=status,
+            exog=x,
+            strata=strata_codes,
+            clusters=data[cluster] if cluster is not None else None,
+        ),
     )

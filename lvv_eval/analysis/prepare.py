@@ -42,6 +42,9 @@ FINAL_EVALUATION_SCHEME: dict[str, str] = {
 }
 """The final evaluation's (2022) classification, from DATA_MODEL.md section 3."""
 
+EXIT_REASON_SCHEME: dict[str, str] = {r: r for r in EXIT_REASONS}
+"""Every exit reason its own class (the finest scheme; the generator's causes)."""
+
 PRIOR_PROCEDURE_BANDS: tuple[str, ...] = ("0", "1", "2-5", ">5")
 """Bands of completed departure procedures before admission."""
 
@@ -119,7 +122,7 @@ def time_to_event(stays: pd.DataFrame, scheme: OutcomeScheme) -> pd.DataFrame:
     1..K outcome classes in scheme order), ``cause`` (class label or ``censored``), ``exit_reason``,
     ``admission_date``, ``shelter_24h``, ``guidance_intensity``, ``n_prior``, ``prior_band``,
     ``safe_country``, ``asylum_background``, ``age``, ``age_10y``, ``female``, ``family``,
-    ``in_covenant``. Booleans become 0/1 floats (NaN where unknown). The frame carries the event
+    ``in_covenant``, ``exclusion_reason``. Booleans become 0/1 floats (NaN where unknown). The frame carries the event
     coding in ``.attrs["coding"]``.
     """
     _check_stays_columns(stays)
@@ -156,6 +159,7 @@ def time_to_event(stays: pd.DataFrame, scheme: OutcomeScheme) -> pd.DataFrame:
             "female": (stays["sex"].astype("object") == "female").astype("float64"),
             "family": _nullable_bool_as_float(stays["family"]),
             "in_covenant": _nullable_bool_as_float(stays["in_covenant"]),
+            "exclusion_reason": stays["exclusion_reason"],
         }
     )
     out["age_10y"] = out["age"] / 10.0
