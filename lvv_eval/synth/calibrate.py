@@ -299,7 +299,8 @@ def calibrate_return_countries(stays: pd.DataFrame, plan: dict[str, Any], figure
     cap = min(targets.values()) - 1
     ret = np.flatnonzero(((stays["exit_reason"] == "return_origin") & (stays["exit_day"] < B2)
                           & stays["in_covenant"]).to_numpy())
-    country = stays["country_of_origin"].to_numpy(dtype=object).copy()
+    country = np.array([None if pd.isna(c) else c for c in stays["country_of_origin"]], dtype=object)
+    original = country.copy()
     counts = Counter(c for c in country[ret] if c is not None)
     pool: list[int] = []
     for c, k in counts.items():
@@ -325,7 +326,7 @@ def calibrate_return_countries(stays: pd.DataFrame, plan: dict[str, Any], figure
         now = Counter(c for c in country[ret] if c is not None)
         ok = np.array([now.get(k, 0) < cap for k in names])
         country[i] = rng.choice(np.array(names, dtype=object)[ok], p=(w[ok] / w[ok].sum()))
-    changed = int((country != stays["country_of_origin"].to_numpy(dtype=object)).sum())
+    changed = int((country != original).sum())
     stays["country_of_origin"] = country
     stays["safe_country"] = pd.array([None if c is None else c in p["safe_countries"] for c in country],
                                      dtype="boolean")
@@ -379,7 +380,14 @@ def calibrate_scenarios(stays: pd.DataFrame, p: DGPParams, plan: dict[str, Any],
     q = 1 - np.exp(-(B2 - adm[sel] + 1) / mean)  # set by the reference date, given a scenario
     state_p = np.column_stack([prob[:, 0] + (prob[:, 1] + prob[:, 2]) * (1 - q),
                                prob[:, 1] * q, prob[:, 2] * q])
+    idx = np.flatnonzero(sel)
+    old_kind = np.array([None if pd.isna(k) else k for k in stays["scenario"].to_numpy()[idx]], dtype=object)
+    old_day = stays["scenario_day"].to_numpy(dtype=float)[idx]
+    was_set = (old_kind != None) & (old_day <= B2)  # noqa: E711
+    drawn = np.where(was_set, np.where(old_kind == "departure", 1, 2), 0)
     scores = np.log(state_p) + rng.gumbel(size=state_p.shape)
+    rows = np.arange(len(idx))
+    scores[rows, drawn] = scores.max(axis=1) + 1e-9  # the drawn state is each row's best
     pilots = stays["pilot"].to_numpy()[sel]
     residence = figure_int(figures, spec["residence_total"])
     cells = [Cell(pilots == pl, (1,), figure_int(figures, spec["departure_per_pilot"].format(pilot=pl.lower())),
@@ -389,11 +397,7 @@ def calibrate_scenarios(stays: pd.DataFrame, p: DGPParams, plan: dict[str, Any],
     if total_dep + residence != figure_int(figures, spec["set_total"]):
         raise CalibrationError("scenario figures do not add up")
     state = assign_to_cells(scores, cells, (0,), rng)
-    idx = np.flatnonzero(sel)
     kinds = np.array([None, "departure", "residence"], dtype=object)
-    old_kind = stays["scenario"].to_numpy(dtype=object)[idx]
-    old_day = stays["scenario_day"].to_numpy()[idx]
-    was_set = (old_kind != None) & (old_day <= B2)  # noqa: E711
     new_kind = old_kind.copy()
     new_day = old_day.copy()
     for j, i in enumerate(idx):

@@ -104,9 +104,11 @@ class DGPParams:
                 for c in CAUSES
             },
             "baseline_hazard_per_day": {
-                c: {p: float(base[c]) * float(pilot_hr.get(p, {}).get(c, 1.0)) for p in PILOTS}
+                c: {p: float(base[c]) * float(pilot_hr.get(p, {}).get(c, 1.0))
+                    * float(self["pilot_all_causes_hazard_ratio"].get(p, 1.0)) for p in PILOTS}
                 for c in CAUSES
             },
+            "return_country_hazard_ratio": dict(self["return_country_hazard_ratio"]),
             "reference_person": "official registration, standard guidance, night shelter, no prior "
             "procedure, not from a safe country, no asylum background, age 40, male, no medical "
             "problem, not in a family, not a Dublin claimant",
@@ -249,13 +251,20 @@ def cause_hazards(people: pd.DataFrame, p: DGPParams) -> np.ndarray:
     pilots = people["pilot"].to_numpy(dtype=object)
     b = np.array([[float(base[c]) * float(pilot_hr.get(pl, {}).get(c, 1.0)) for c in CAUSES]
                   for pl in PILOTS])
+    b *= np.array([float(p["pilot_all_causes_hazard_ratio"].get(pl, 1.0)) for pl in PILOTS])[:, None]
     pilot_idx = pd.Categorical(pilots, categories=list(PILOTS)).codes
-    return b[pilot_idx] * np.exp(x @ p.log_hr_matrix().T)
+    haz = b[pilot_idx] * np.exp(x @ p.log_hr_matrix().T)
+    rc = p["return_country_hazard_ratio"]
+    country = people["country_of_origin"].astype("object").to_numpy()
+    haz[:, CAUSES.index("return_origin")] *= np.array([float(rc.get(c, 1.0)) if c is not None else 1.0
+                                                       for c in country])
+    return haz
 
 
 def gumbel_cause_scores(hazards: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Log cause probabilities plus Gumbel noise: the argmax is a draw of the exit reason."""
-    logp = np.log(hazards) - np.log(hazards.sum(axis=1, keepdims=True))
+    with np.errstate(divide="ignore"):
+        logp = np.log(hazards) - np.log(hazards.sum(axis=1, keepdims=True))
     return logp + rng.gumbel(size=hazards.shape)
 
 
@@ -304,8 +313,9 @@ def scenario_logits(people: pd.DataFrame, p: DGPParams) -> np.ndarray:
     med = people["medical"].to_numpy(dtype=float)
     dep = sc["departure"]
     res = sc["residence"]
-    lin_dep = dep["base"] + dep["safe_country"] * safe + dep["asylum_background"] * ab + dep["per_prior_procedure"] * pp
-    lin_res = res["base"] + res["safe_country"] * safe + res["asylum_background"] * ab + res["medical"] * med
+    pilots = people["pilot"].astype("object").to_numpy()
+    lin_dep = dep["base"] + np.array([dep["pilot"][x] for x in pilots]) + dep["safe_country"] * safe + dep["asylum_background"] * ab + dep["per_prior_procedure"] * pp
+    lin_res = res["base"] + np.array([res["pilot"][x] for x in pilots]) + res["safe_country"] * safe + res["asylum_background"] * ab + res["medical"] * med
     return np.column_stack([np.zeros(len(people)), lin_dep, lin_res])
 
 
