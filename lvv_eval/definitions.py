@@ -96,6 +96,10 @@ class Definitions:
     def agreed_places(self) -> Mapping[str, Any]:
         return self.raw["agreed_places"]
 
+    @property
+    def reconciliation(self) -> Mapping[str, Any]:
+        return self.raw.get("reconciliation", {})
+
 
 # ---------------------------------------------------------------------------------------------
 # loading and validation
@@ -133,6 +137,8 @@ def definitions_errors(raw: Mapping[str, Any]) -> list[str]:
     for name, pop in raw["populations"].items():
         errors += _label_errors(f"populations.{name}", pop)
         errors += _where_errors(f"populations.{name}.where", (pop or {}).get("where", {}))
+        for column, words in ((pop or {}).get("removed") or {}).items():
+            errors += _label_errors(f"populations.{name}.removed.{column}", words)
     for name, unit in raw["units"].items():
         errors += _label_errors(f"units.{name}", unit)
         if (unit or {}).get("reduce") not in UNIT_REDUCTIONS:
@@ -142,6 +148,8 @@ def definitions_errors(raw: Mapping[str, Any]) -> list[str]:
     errors += _agreed_places_errors(raw["agreed_places"])
     for fid, ind in raw["indicators"].items():
         errors += indicator_errors(raw, f"indicators.{fid}", ind, needs_context=True)
+    for name, step in (raw.get("reconciliation") or {}).items():
+        errors += _reconciliation_errors(f"reconciliation.{name}", step)
     for name, ind in (raw.get("monitor") or {}).items():
         errors += indicator_errors(raw, f"monitor.{name}", ind, needs_context=False)
         errors += _label_errors(f"monitor.{name}", ind)
@@ -208,6 +216,13 @@ def _base_errors(where: str, base: Any) -> list[str]:
         errors.append(f"{where}.status: a non-empty list drawn from {', '.join(STATUSES)}")
     if base.get("weight") is not None and base["weight"] not in BASE_WEIGHTS:
         errors.append(f"{where}.weight: must be one of {', '.join(BASE_WEIGHTS)}")
+    return errors
+
+
+def _reconciliation_errors(where: str, step: Any) -> list[str]:
+    errors = _label_errors(where, step)
+    if isinstance(step, dict) and not (step.get("rules") or step.get("rule_prefixes")):
+        errors.append(f"{where}: give `rules` (rule ids) or `rule_prefixes`")
     return errors
 
 

@@ -1,0 +1,51 @@
+"""``lvv-eval monitor``: the monitor's indicators per pilot at a list of dates."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from lvv_eval import config
+from lvv_eval.cli import UserError
+from lvv_eval.indicators import load_capacity
+from lvv_eval.monitor import ALL_PILOTS, monitor_snapshots, monitor_wide, parse_dates
+from lvv_eval.reproduce_cli import _definitions, _stays
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``lvv-eval monitor``."""
+    parser.add_argument("--dates", nargs="+", default=None, metavar="YYYY-MM-DD",
+                        help="snapshot dates (default: the six monitor rounds up to 2020-11-01)")
+    parser.add_argument("--stays", type=Path, default=None,
+                        help="stays table (default: data_clean/stays.parquet)")
+    parser.add_argument("--truth", action="store_true",
+                        help="use the calibrated SYNTHETIC truth instead of data_clean/")
+    parser.add_argument("--definitions", type=Path, default=None,
+                        help="definitions YAML (default: the package's specs/definitions.yaml)")
+    parser.add_argument("--pilot", default=ALL_PILOTS,
+                        help="pilot to print (all are written); default: all pilots together")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="CSV to write (default: reports/monitor/monitor_snapshots.csv)")
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    """Print one pilot's snapshots and write the tidy table of all pilots as CSV."""
+    if args.pilot not in (*config.PILOTS, ALL_PILOTS):
+        raise UserError(f"unknown pilot {args.pilot!r}; use one of {', '.join(config.PILOTS)} or all")
+    try:
+        dates = parse_dates(args.dates) if args.dates else None
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    defs = _definitions(args.definitions)
+    stays, source = _stays(args)
+    table = monitor_snapshots(stays, dates, defs, load_capacity(defs))
+    out = args.out or config.reports_dir() / "monitor" / "monitor_snapshots.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out, index=False)
+    print(f"monitor snapshots, pilot {args.pilot}, from {source}")
+    with pd.option_context("display.width", 200, "display.max_columns", None):
+        print(monitor_wide(table, args.pilot).to_string(float_format=lambda v: f"{v:.4g}"))
+    print(f"written (all pilots, tidy): {out}")
+    return 0

@@ -1,0 +1,318 @@
+"""Reconciliation: a waterfall from the raw delivery to a published figure, line by line.
+
+The first lines come from ingest's audit trail in ``data_clean/`` (raw rows, non-participants,
+quarantined rows per rule, duplicates merged), the rest from the figure's definition (outside
+the population, readmissions, outside the reference date, not meeting the condition, and how
+many temporary solutions were recoded). Every line says how many rows or units it removes and
+how many remain, so a researcher can explain a gap with a municipality's own count.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from lvv_eval import config
+from lvv_eval.definitions import (
+    Definitions,
+    condition_mask,
+    label,
+    pilot_mask,
+    reduce_to_unit,
+    resolve_reference_date,
+    stay_status,
+    where_mask,
+)
+from lvv_eval.indicators import capacity_from_definitions, compute_indicator
+from lvv_eval.reproduce import load_published, parse_published_value
+
+WATERFALL_COLUMNS: tuple[str, ...] = ("step", "label_en", "label_nl", "change", "remaining",
+                                      "detail")
+RECONCILABLE_MEASURES: tuple[str, ...] = ("count", "share")
+RULE_COLUMN_CANDIDATES: tuple[str, ...] = ("rule_id", "rule_ids", "rules", "rule")
+
+
+class AuditTrail:
+    """Ingest's audit tables for one data_clean folder (each may be absent)."""
+
+    def __init__(self, clean_dir: Path):
+        self.clean_dir = clean_dir
+        self.changes = _read_parquet(clean_dir / "changes.parquet")
+        self.quarantine = _read_parquet(clean_dir / "quarantine.parquet")
+        manifest = clean_dir / "manifest.json"
+        self.manifest: dict[str, Any] | None = (
+            json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else None
+        )
+
+    @property
+    def available(self) -> bool:
+        return self.changes is not None and self.quarantine is not None
+
+
+def _read_parquet(path: Path) -> pd.DataFrame | None:
+    return pd.read_parquet(path) if path.exists() else None
+
+
+def _rule_column(table: pd.DataFrame, name: str) -> str:
+    for col in RULE_COLUMN_CANDIDATES:
+        if col in table.columns:
+            return col
+    raise ValueError(f"{name} has no rule column (expected one of {', '.join(RULE_COLUMN_CANDIDATES)})")
+
+
+def _first_rule(values: pd.Series) -> pd.Series:
+    """The first rule id of each entry (entries may list several, separated by ; , or |)."""
+    text = values.astype("object").map(
+        lambda v: v[0] if isinstance(v, list | tuple) and v else v
+    ).astype("str")
+    return text.str.split(r"[;,|]", regex=True).str[0].str.strip()
+
+
+def rules_of_step(step: Mapping[str, Any], rule_ids: pd.Series) -> pd.Series:
+    """Which rule ids belong to a reconciliation step (by id or id prefix)."""
+    hit = rule_ids.isin(step.get("rules") or [])
+    for prefix in step.get("rule_prefixes") or []:
+        hit |= rule_ids.str.startswith(prefix)
+    return hit
+
+
+def _pilot_rows(table: pd.DataFrame, pilot: str) -> pd.DataFrame:
+    if pilot == "all":
+        return table
+    if "pilot" not in table.columns:
+        raise ValueError("audit table has no pilot column: cannot reconcile per pilot")
+    return table[table["pilot"].astype("str") == pilot]
+
+
+def _row_key(table: pd.DataFrame) -> pd.Series:
+    parts = [table[c].astype("str") for c in ("source_file", "sheet", "source_row")
+             if c in table.columns]
+    key = parts[0]
+    for p in parts[1:]:
+        key = key + "|" + p
+    return key
+
+
+def delivery_lines(
+    defs: Definitions, trail: AuditTrail, stays_of_pilot: int, pilot: str
+) -> list[dict[str, Any]]:
+    """Lines from the raw delivery to the stays in data_clean (accounting closes by design)."""
+    steps = defs.reconciliation
+    quarantine = _pilot_rows(trail.quarantine, pilot)
+    changes = _pilot_rows(trail.changes, pilot)
+    q_rules = _first_rule(quarantine[_rule_column(quarantine, "quarantine.parquet")])
+    c_rules = changes["rule_id"].astype("str")
+
+    lines: list[dict[str, Any]] = []
+    nonpart_step = steps.get("non_participants", {})
+    dup_step = steps.get("duplicates", {})
+    q_nonpart = rules_of_step(nonpart_step, q_rules)
+    c_nonpart = _row_key(changes[rules_of_step(nonpart_step, c_rules)]).nunique()
+    n_nonpart = int(q_nonpart.sum()) + int(c_nonpart)
+    merged = changes[rules_of_step(dup_step, c_rules)]
+    merged_per_rule = merged.assign(_key=_row_key(merged)).groupby("rule_id")["_key"].nunique()
+    other_q = q_rules[~q_nonpart].value_counts().sort_index()
+    raw_rows = stays_of_pilot + int(len(quarantine)) + int(c_nonpart) + int(merged_per_rule.sum())
+
+    manifest_rows = manifest_raw_rows(trail.manifest, pilot)
+    detail = "stays + quarantined + merged away (row accounting)"
+    if manifest_rows is not None:
+        detail += f"; manifest says {manifest_rows}"
+        if manifest_rows != raw_rows:
+            detail += f" -- ACCOUNTING DOES NOT CLOSE ({manifest_rows - raw_rows:+d})"
+    lines.append(_line("raw_rows", "raw rows in the delivery", "ruwe regels in de levering",
+                       raw_rows, raw_rows, detail))
+    remaining = raw_rows
+    if nonpart_step:
+        remaining -= n_nonpart
+        lines.append(_line("non_participants", label(nonpart_step, "en"),
+                           label(nonpart_step, "nl"), -n_nonpart, remaining))
+    for rule, n in other_q.items():
+        remaining -= int(n)
+        lines.append(_line(f"quarantined:{rule}", f"quarantined by rule {rule}",
+                           f"in quarantaine door regel {rule}", -int(n), remaining))
+    for rule, n in merged_per_rule.items():
+        remaining -= int(n)
+        lines.append(_line(f"merged:{rule}", f"{label(dup_step, 'en')} ({rule})",
+                           f"{label(dup_step, 'nl')} ({rule})", -int(n), remaining))
+    lines.append(_line("stays", "stays in data_clean", "verblijven in data_clean", 0, remaining,
+                       "" if remaining == stays_of_pilot else
+                       f"MISMATCH: data_clean holds {stays_of_pilot}"))
+    return lines
+
+
+def manifest_raw_rows(manifest: Mapping[str, Any] | None, pilot: str) -> int | None:
+    """Raw row count of a pilot's delivery in manifest.json, when the manifest lists it."""
+    if not manifest:
+        return None
+    inputs = manifest.get("inputs") or manifest.get("input_files") or []
+    if not isinstance(inputs, list):
+        return None
+    total, found = 0, False
+    for entry in inputs:
+        if not isinstance(entry, dict):
+            continue
+        rows = entry.get("rows", entry.get("raw_rows"))
+        if isinstance(rows, int) and (pilot == "all" or entry.get("pilot") == pilot):
+            total += rows
+            found = True
+    return total if found else None
+
+
+def _line(step: str, en: str, nl: str, change: float, remaining: float,
+          detail: str = "") -> dict[str, Any]:
+    return {"step": step, "label_en": en, "label_nl": nl, "change": change,
+            "remaining": remaining, "detail": detail}
+
+
+def definition_lines(
+    defs: Definitions, spec: Mapping[str, Any], stays: pd.DataFrame, pilot: str,
+    changes: pd.DataFrame | None,
+) -> tuple[list[dict[str, Any]], float]:
+    """Lines from the stays of a pilot to the figure, following its definition."""
+    ref = resolve_reference_date(defs, spec["reference_date"])
+    table = stays[pilot_mask(stays, pilot)]
+    remaining = len(table)
+    lines = []
+    population = defs.populations[spec["population"]]
+    for column, cond in (population.get("where") or {}).items():
+        kept = table[where_mask(table, {column: cond})]
+        removed = len(table) - len(kept)
+        remaining -= removed
+        (op, value), = cond.items()
+        words = (population.get("removed") or {}).get(column) or {
+            "label_en": f"outside the population: not {column} {op} {value}",
+            "label_nl": f"buiten de populatie: niet {column} {op} {value}",
+        }
+        lines.append(_line(f"population:{column}", label(words, "en"), label(words, "nl"),
+                           -removed, remaining, label(population, "en")))
+        table = kept
+    admitted = table[stay_status(table, ref) != "not_admitted"]
+    remaining -= len(table) - len(admitted)
+    lines.append(_line("admitted_after", f"admitted after the reference date {ref.date()}",
+                       f"ingestroomd na de peildatum {ref.date()}", -(len(table) - len(admitted)),
+                       remaining))
+    units = reduce_to_unit(defs, admitted, spec["unit"], ref)
+    if len(units) != len(admitted):
+        remaining -= len(admitted) - len(units)
+        lines.append(_line("readmissions", "earlier stays of readmitted persons (persons counted once, by their last stay)",
+                           "eerdere verblijven van heropgenomen personen (personen eenmaal geteld, laatste verblijf)",
+                           -(len(admitted) - len(units)), remaining))
+    status = stay_status(units, ref)
+    base = defs.bases[spec["base"]]
+    for excluded in [s for s in ("present", "left") if s not in base["status"]]:
+        n = int((status == excluded).sum())
+        remaining -= n
+        words = {"present": ("still present on the reference date", "nog aanwezig op de peildatum"),
+                 "left": ("left before the reference date", "uitgestroomd voor de peildatum")}
+        en, nl = words[excluded]
+        lines.append(_line(f"base:{excluded}", en, nl, -n, remaining, label(base, "en")))
+    in_base = units[status.isin(base["status"]).to_numpy()]
+    lines.append(_line("base", f"base: {label(base, 'en')}", f"basis: {label(base, 'nl')}", 0,
+                       len(in_base)))
+    if "condition" not in spec:
+        return lines, float(len(in_base))
+    meets = condition_mask(defs, in_base, spec["condition"], ref)
+    n_out = int((~meets).sum())
+    lines.append(_line("condition", "not meeting the figure's condition",
+                       "voldoet niet aan de voorwaarde van het cijfer", -n_out, int(meets.sum())))
+    recoded = recoded_units(defs, in_base, changes)
+    if recoded is not None:
+        lines.append(_line(
+            "temporary_recoded", label(defs.reconciliation["temporary_recoded"], "en"),
+            label(defs.reconciliation["temporary_recoded"], "nl"), 0, int(meets.sum()),
+            f"{int(recoded.sum())} in the base, of which {int((recoded & ~meets).sum())} now "
+            f"outside the figure and {int((recoded & meets).sum())} inside",
+        ))
+    return lines, float(meets.sum())
+
+
+def recoded_units(
+    defs: Definitions, units: pd.DataFrame, changes: pd.DataFrame | None
+) -> pd.Series | None:
+    """Units whose exit label was recoded by a temporary-solution rule (None without a trail)."""
+    step = defs.reconciliation.get("temporary_recoded")
+    if changes is None or not step or "source_file" not in units.columns:
+        return None
+    hits = changes[rules_of_step(step, changes["rule_id"].astype("str"))]
+    keys = set(zip(hits["source_file"].astype("str"), hits["source_row"].astype("int64"),
+                   strict=True))
+    unit_keys = zip(units["source_file"].astype("str"),
+                    units["source_row"].astype("Int64").fillna(-1).astype("int64"), strict=True)
+    return pd.Series([k in keys for k in unit_keys], index=units.index, dtype=bool)
+
+
+def reconcile_figure(
+    figure_id: str,
+    stays: pd.DataFrame,
+    pilot: str | None = None,
+    defs: Definitions | None = None,
+    capacity: pd.DataFrame | None = None,
+    clean_dir: Path | None = None,
+    published: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The waterfall for one figure and pilot (default: the figure's own pilot)."""
+    from lvv_eval.definitions import load_definitions
+
+    defs = defs or load_definitions()
+    if figure_id not in defs.indicators:
+        raise KeyError(f"no indicator defined for figure {figure_id!r}")
+    spec = defs.indicators[figure_id]
+    if spec["measure"] not in RECONCILABLE_MEASURES:
+        raise ValueError(f"{figure_id}: a waterfall exists only for measures "
+                         f"{', '.join(RECONCILABLE_MEASURES)} (this one is {spec['measure']})")
+    pilot = pilot or spec["pilot"]
+    if pilot != "all" and pilot not in config.PILOTS:
+        raise ValueError(f"unknown pilot {pilot!r}")
+    trail = AuditTrail(clean_dir or config.clean_dir())
+    lines: list[dict[str, Any]] = []
+    n_stays = int(pilot_mask(stays, pilot).sum())
+    if trail.available:
+        lines += delivery_lines(defs, trail, n_stays, pilot)
+    else:
+        lines.append(_line("stays", "stays (no ingest audit trail found)",
+                           "verblijven (geen audittrail van ingest gevonden)", 0, n_stays,
+                           f"looked in {trail.clean_dir}"))
+    changes = _pilot_rows(trail.changes, pilot) if trail.changes is not None else None
+    def_lines, numerator = definition_lines(defs, spec, stays, pilot, changes)
+    lines += def_lines
+    result = compute_indicator(defs, spec, stays,
+                               capacity if capacity is not None else capacity_from_definitions(defs),
+                               pilot=pilot)
+    lines.append(_line("computed", "computed figure", "berekend cijfer", 0, result.value,
+                       f"{numerator:g} / {result.denominator:g}" if spec["measure"] == "share" else ""))
+    lines += _published_lines(defs, figure_id, pilot, spec, result.value, published)
+    table = pd.DataFrame(lines, columns=list(WATERFALL_COLUMNS))
+    table.attrs.update(figure_id=figure_id, pilot=pilot)
+    return table
+
+
+def _published_lines(defs: Definitions, figure_id: str, pilot: str, spec: Mapping[str, Any],
+                     computed: Any, published: pd.DataFrame | None) -> list[dict[str, Any]]:
+    published = published if published is not None else load_published()
+    row = published[published["figure_id"] == figure_id]
+    if row.empty or pilot != spec["pilot"]:
+        return [_line("published", "published figure (not for this pilot alone)",
+                      "gepubliceerd cijfer (niet voor deze pilot alleen)", 0, None)]
+    value = parse_published_value(defs, row.iloc[0]["value"])
+    lines = [_line("published", "published figure", "gepubliceerd cijfer", 0, value.number,
+                   row.iloc[0]["value"])]
+    if value.number is not None and computed is not None:
+        lines.append(_line("difference", "computed minus published", "berekend min gepubliceerd",
+                           0, float(computed) - value.number))
+    return lines
+
+
+def format_waterfall(table: pd.DataFrame) -> str:
+    """The waterfall as plain text."""
+    shown = table.loc[:, ["label_en", "change", "remaining", "detail"]].copy()
+    shown["change"] = shown["change"].map(lambda v: "" if v == 0 else f"{v:+g}")
+    shown["remaining"] = shown["remaining"].map(
+        lambda v: "" if v is None or pd.isna(v) else f"{v:g}" if float(v) == int(v) else f"{v:.2f}"
+    )
+    head = f"reconciliation of {table.attrs.get('figure_id')} for {table.attrs.get('pilot')}"
+    return head + "\n" + shown.to_string(index=False)
