@@ -76,7 +76,7 @@ def parse_published_value(defs: Definitions, text: str) -> PublishedValue:
 def round_half_up(value: float, decimals: int) -> float:
     """``value`` rounded to ``decimals`` with halves away from zero (17.5 -> 18)."""
     quantum = Decimal(1).scaleb(-decimals)
-    return float(Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP))
+    return float(Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP))
 
 
 def unit_decimals(defs: Definitions, unit: str) -> int:

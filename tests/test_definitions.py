@@ -1,0 +1,207 @@
+"""The definitions file: it loads, covers every published figure, rejects malformed entries with
+the YAML path, and its building blocks (status, units, outcomes, conditions) mean what the
+design documents say."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from lvv_eval.config import PUBLISHED_FIGURES_CSV
+from lvv_eval.definitions import (
+    DEFINITIONS_YAML,
+    DefinitionsError,
+    base_mask,
+    classify_exits,
+    known_at_reference_mask,
+    last_stay_per_person,
+    load_definitions,
+    reduce_to_unit,
+    resolve_reference_date,
+    scheme_classes,
+    stay_status,
+    where_mask,
+)
+from lvv_eval.schema import EXIT_REASONS, STAYS_COLUMNS, coerce_stays
+
+REF = pd.Timestamp("2020-11-01")
+
+
+def make_stays(rows: list[dict]) -> pd.DataFrame:
+    """A stays table from a few hand-written rows (defaults for everything not given)."""
+    defaults = {
+        "pilot": "Utrecht", "source_file": None, "source_row": None,
+        "admission_date": "2020-01-01", "exit_date": None, "data_cut_date": "2022-07-01",
+        "exit_reason": None, "in_covenant": True, "exclusion_reason": None,
+        "registration_group": "official", "sex": "male", "age_at_admission": 40,
+        "country_of_origin": "ERI", "safe_country": False, "asylum_background": True,
+        "family": False, "n_prior_departure_procedures": 1, "shelter_24h": True,
+        "guidance_intensity": "standard", "scenario": None, "scenario_date": None,
+        "mrt_referred": False, "mrt_date": None, "mrt_conclusion": None,
+    }
+    full = []
+    for i, row in enumerate(rows):
+        entry = {**defaults, "person_id": f"P{i}", **row}
+        entry.setdefault("stay_id", f"{entry['person_id']}-{i}")
+        full.append(entry)
+    frame = pd.DataFrame(full)
+    assert set(frame.columns) >= set(STAYS_COLUMNS)
+    return coerce_stays(frame)
+
+
+def raw_yaml() -> dict:
+    return yaml.safe_load(DEFINITIONS_YAML.read_text(encoding="utf-8"))
+
+
+def write_yaml(tmp_path: Path, raw: dict) -> Path:
+    path = tmp_path / "definitions.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def defs():
+    return load_definitions()
+
+
+def test_package_definitions_load(defs):
+    assert defs.path == DEFINITIONS_YAML
+    assert {"kb2020_letter", "ee2022", "temporary_solution_broad"} <= set(defs.outcome_schemes)
+    assert {"admitted", "present", "leavers", "person_time"} <= set(defs.bases)
+    assert {"stays", "persons"} <= set(defs.units)
+
+
+def test_every_published_figure_has_an_indicator_for_its_pilot_and_date(defs):
+    published = pd.read_csv(PUBLISHED_FIGURES_CSV, dtype=str, keep_default_na=False)
+    assert set(published["figure_id"]) == set(defs.indicators)
+    for _, row in published.iterrows():
+        spec = defs.indicators[row["figure_id"]]
+        assert spec["pilot"] == row["pilot"], row["figure_id"]
+        if row["reference_date"]:
+            ref = resolve_reference_date(defs, spec["reference_date"])
+            assert ref == pd.Timestamp(row["reference_date"]), row["figure_id"]
+
+
+def test_every_scheme_partitions_the_exit_reasons(defs):
+    for name in defs.outcome_schemes:
+        classes = defs.outcome_schemes[name]["classes"]
+        reasons = [r for c in classes.values() for r in c["exit_reasons"]]
+        assert sorted(reasons) == sorted(EXIT_REASONS), name
+
+
+def test_broad_variant_is_labelled_as_such(defs):
+    scheme = defs.outcome_schemes["temporary_solution_broad"]
+    assert "BROAD VARIANT" in scheme["label_en"] and "BREDE VARIANT" in scheme["label_nl"]
+
+
+def test_kb2020_durable_group_is_residence_plus_departure(defs):
+    classes = scheme_classes(defs, "kb2020_letter")
+    assert classes["durable"] == {"residence_permit", "return_origin", "onward_migration"}
+    assert classes["durable"] == scheme_classes(defs, "ee2022")["durable"]
+
+
+def test_exit_reason_in_two_classes_is_rejected_with_its_path(tmp_path):
+    raw = raw_yaml()
+    raw["outcome_schemes"]["ee2022"]["classes"]["durable"]["exit_reasons"].append(
+        "subsequent_asylum"
+    )
+    with pytest.raises(DefinitionsError, match=r"outcome_schemes\.ee2022\.classes\.semi_durable"):
+        load_definitions(write_yaml(tmp_path, raw))
+
+
+def test_unknown_names_are_all_reported_at_once(tmp_path):
+    raw = raw_yaml()
+    raw["indicators"]["kb2020.present.all"]["population"] = "in_covenent"
+    raw["indicators"]["kb2020.durable.all"]["condition"]["outcome"]["class"] = "durabel"
+    raw["populations"]["in_covenant"]["where"]["in_covenant"] = {"eq": "ja"}
+    with pytest.raises(DefinitionsError) as err:
+        load_definitions(write_yaml(tmp_path, raw))
+    text = str(err.value)
+    assert "indicators.kb2020.present.all.population: unknown population 'in_covenent'" in text
+    assert "indicators.kb2020.durable.all.condition.outcome.class" in text
+    assert "populations.in_covenant.where.in_covenant" in text
+    assert "3 problem(s)" in text
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(DefinitionsError, match="not found"):
+        load_definitions(tmp_path / "nope.yaml")
+
+
+def test_status_on_reference_date_follows_the_published_rule():
+    stays = make_stays([
+        {"admission_date": "2020-11-02"},                                   # admitted after
+        {"admission_date": "2020-11-01"},                                   # admitted on R
+        {"exit_date": "2020-11-01", "exit_reason": "return_origin"},        # exits on R: present
+        {"exit_date": "2020-10-31", "exit_reason": "return_origin"},        # exits before: left
+    ])
+    assert list(stay_status(stays, REF)) == ["not_admitted", "present", "present", "left"]
+
+
+def test_bases(defs):
+    stays = make_stays([
+        {"admission_date": "2020-11-02"},
+        {"admission_date": "2020-05-01"},
+        {"exit_date": "2020-10-31", "exit_reason": "detention"},
+    ])
+    assert list(base_mask(defs, stays, "admitted", REF)) == [False, True, True]
+    assert list(base_mask(defs, stays, "present", REF)) == [False, True, False]
+    assert list(base_mask(defs, stays, "leavers", REF)) == [False, False, True]
+
+
+def test_persons_are_classified_by_their_last_stay(defs):
+    stays = make_stays([
+        {"person_id": "A", "admission_date": "2019-05-01", "exit_date": "2020-03-01",
+         "exit_reason": "unknown_destination"},
+        {"person_id": "A", "admission_date": "2021-01-01", "exit_date": "2022-01-01",
+         "exit_reason": "residence_permit"},
+        {"person_id": "B", "admission_date": "2019-05-01", "exit_date": "2020-03-01",
+         "exit_reason": "forced_termination"},
+        {"person_id": "B", "admission_date": "2021-06-01"},
+    ])
+    ref = pd.Timestamp("2022-07-01")
+    persons = reduce_to_unit(defs, stays, "persons", ref)
+    last_exit = persons.set_index("person_id")["exit_reason"]
+    assert last_exit["A"] == "residence_permit"
+    assert pd.isna(last_exit["B"])
+    assert list(base_mask(defs, persons, "leavers", ref)) == [True, False]
+    # before the readmissions the first stays count
+    early = last_stay_per_person(stays, pd.Timestamp("2020-11-01"))
+    assert early["exit_reason"].astype("object").tolist() == ["unknown_destination",
+                                                               "forced_termination"]
+    assert len(reduce_to_unit(defs, stays, "stays", ref)) == 4
+
+
+def test_classify_exits_uses_the_scheme(defs):
+    reasons = pd.Series(["subsequent_asylum", None, "onward_migration"], dtype="object")
+    assert classify_exits(defs, reasons, "ee2022").astype("object").tolist()[0::2] == [
+        "semi_durable", "durable"]
+    assert pd.isna(classify_exits(defs, reasons, "ee2022").iloc[1])
+
+
+def test_known_at_reference_needs_the_date_on_or_before_it():
+    stays = make_stays([
+        {"scenario": "departure", "scenario_date": "2020-11-01"},
+        {"scenario": "departure", "scenario_date": "2020-11-02"},
+        {"scenario": "residence", "scenario_date": "2020-06-01"},
+        {},
+    ])
+    assert list(known_at_reference_mask(stays, "scenario", "scenario_date", REF)) == [
+        True, False, True, False]
+    assert list(known_at_reference_mask(stays, "scenario", "scenario_date", REF,
+                                        ["departure"])) == [True, False, False, False]
+
+
+def test_where_conditions_treat_missing_as_not_meeting():
+    stays = make_stays([
+        {"n_prior_departure_procedures": 6},
+        {"n_prior_departure_procedures": 5},
+        {"n_prior_departure_procedures": None},
+    ])
+    assert list(where_mask(stays, {"n_prior_departure_procedures": {"gt": 5}})) == [
+        True, False, False]
+    assert list(where_mask(stays, {"n_prior_departure_procedures": {"is_null": True}})) == [
+        False, False, True]

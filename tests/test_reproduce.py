@@ -1,0 +1,221 @@
+"""reproduce: every hard figure matches on the calibrated synthetic truth (checked against the
+CSV, not against numbers copied here); soft figures show their deviation; a definition changed
+in a YAML copy changes the computed figure without a code change; the waterfall adds up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from lvv_eval.cli import main
+from lvv_eval.definitions import DEFINITIONS_YAML, load_definitions
+from lvv_eval.indicators import IndicatorResult, compute_figure
+from lvv_eval.reconcile import reconcile_figure
+from lvv_eval.reproduce import (
+    STATUSES,
+    compare,
+    load_published,
+    parse_published_value,
+    reproduce_table,
+    round_half_up,
+)
+
+
+@pytest.fixture(scope="module")
+def truth() -> pd.DataFrame:
+    from lvv_eval.synth.calibrate import calibrated_cohort
+
+    return calibrated_cohort().stays
+
+
+@pytest.fixture(scope="module")
+def defs():
+    return load_definitions()
+
+
+@pytest.fixture(scope="module")
+def table(truth, defs) -> pd.DataFrame:
+    return reproduce_table(truth, "all", defs)
+
+
+def test_every_hard_figure_matches_the_csv_on_the_default_data(table):
+    published = load_published()
+    hard = published[published["role"] == "hard"]
+    assert len(hard) > 40
+    rows = table.set_index("figure_id")
+    for _, fig in hard.iterrows():
+        row = rows.loc[fig["figure_id"]]
+        assert row["status"] == "match", (fig["figure_id"], row["computed_value"], fig["value"])
+        if fig["value"] == "yes":
+            assert row["computed_value"] is True or row["computed_value"] == True  # noqa: E712
+        else:  # compare with the CSV directly, rounded to the unit as the publication did
+            assert round_half_up(float(row["computed_value"]), 0) == float(fig["value"])
+
+
+def test_table_lists_every_figure_with_status_and_definitions_in_both_languages(table):
+    assert len(table) == len(load_published())
+    assert set(table["status"].astype(str)) <= set(STATUSES)
+    assert table["definition_en"].str.len().gt(20).all()
+    assert table["definition_nl"].str.len().gt(20).all()
+    assert (table["definition_en"] != table["definition_nl"]).all()
+
+
+def test_soft_figures_show_their_deviation(table):
+    soft = table[table["role"] == "soft"]
+    assert len(soft) > 5
+    computable = soft[soft["status"] != "not computable"]
+    assert computable["difference"].notna().all()
+    assert (computable["difference"] == computable["computed_rounded"]
+            - computable["published_value"]).all()
+
+
+def test_publication_filter(truth, defs):
+    only = reproduce_table(truth, "ee2022", defs)
+    assert set(only["figure_id"].str.split(".").str[0]) == {"ee2022"}
+    with pytest.raises(ValueError, match="unknown publication"):
+        reproduce_table(truth, "xx2099", defs)
+
+
+@pytest.mark.parametrize(
+    ("text", "number", "qualifier", "boolean"),
+    [("1142", 1142.0, None, None), ("about 20", 20.0, "about", None),
+     ("a little over 10", 10.0, "a little over", None), ("yes", None, None, True)],
+)
+def test_parse_published_value(defs, text, number, qualifier, boolean):
+    value = parse_published_value(defs, text)
+    assert (value.number, value.qualifier, value.boolean) == (number, qualifier, boolean)
+
+
+def test_rounding_is_half_up():
+    assert round_half_up(17.5, 0) == 18.0
+    assert round_half_up(41.49, 0) == 41.0
+    assert round_half_up(2.5, 0) == 3.0  # Python's round() would give 2
+
+
+@pytest.mark.parametrize(
+    ("text", "computed", "status"),
+    [("a little over 10", 10.0, "deviation"), ("a little over 10", 11.2, "match"),
+     ("about 20", 21.5, "match"), ("about 20", 23.0, "deviation"), ("41", 40.6, "match"),
+     ("41", 40.4, "deviation"), ("yes", False, "deviation")],
+)
+def test_compare(defs, text, computed, status):
+    result = compare(defs, parse_published_value(defs, text), "%", IndicatorResult(computed))
+    assert result.status == status
+
+
+def test_not_computable_carries_its_reason(defs):
+    result = compare(defs, parse_published_value(defs, "41"), "%",
+                     IndicatorResult(None, reason="empty base"))
+    assert (result.status, result.detail) == ("not computable", "empty base")
+
+
+def test_definition_changed_in_yaml_changes_the_figure_without_code(tmp_path, truth, defs):
+    raw = yaml.safe_load(DEFINITIONS_YAML.read_text(encoding="utf-8"))
+    raw["outcome_schemes"]["kb2020_letter"]["groups"]["durable"]["classes"].append(
+        "subsequent_asylum"
+    )  # count HASA as durable, as some municipalities did before the 2020 letter
+    path = tmp_path / "definitions.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    changed = load_definitions(path)
+    before = compute_figure(defs, "kb2020.durable.all", truth).value
+    after = compute_figure(changed, "kb2020.durable.all", truth).value
+    hasa = compute_figure(defs, "kb2020.subsequent_asylum.all", truth).value
+    assert hasa > 0
+    assert after == before + hasa
+    row = reproduce_table(truth, "kb2020", changed).set_index("figure_id").loc["kb2020.durable.all"]
+    assert row["status"] == "deviation" and row["difference"] == hasa
+
+
+def test_cli_prints_and_writes_the_table(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LVV_DATA_ROOT", str(tmp_path))
+    out = tmp_path / "rep.csv"
+    assert main(["reproduce", "--truth", "--publication", "kb2020", "--out", str(out),
+                 "--check"]) == 0
+    written = pd.read_csv(out)
+    assert set(written["publication"]) == {"kb2020"}
+    printed = capsys.readouterr().out
+    hard = int((written["role"] == "hard").sum())
+    assert f"hard: {hard} match, 0 deviation, 0 not computable" in printed
+    assert main(["reproduce", "--publication", "kb2020"]) == 2  # no data_clean/stays.parquet
+
+
+def test_cli_unknown_publication_is_a_user_error(capsys):
+    assert main(["reproduce", "--truth", "--publication", "xx2099"]) == 2
+    assert "unknown publication" in capsys.readouterr().err
+
+
+def _closes(waterfall: pd.DataFrame) -> None:
+    running = None
+    for _, line in waterfall.iterrows():
+        if line["step"] in ("base", "computed", "published", "difference", "temporary_recoded"):
+            continue
+        if running is not None and line["change"] != 0:
+            assert running + line["change"] == line["remaining"], line["step"]
+        if line["change"] != 0 or running is None:
+            running = line["remaining"]
+
+
+@pytest.mark.parametrize("figure_id", ["kb2020.durable.all", "ee2022.durable.share",
+                                       "ppe2019.scenario_base.utrecht"])
+def test_waterfall_without_audit_trail_ends_at_the_published_figure(tmp_path, truth, figure_id):
+    waterfall = reconcile_figure(figure_id, truth, clean_dir=tmp_path)
+    _closes(waterfall)
+    lines = waterfall.set_index("step")
+    pilot = waterfall.attrs["pilot"]
+    in_pilot = len(truth) if pilot == "all" else int((truth["pilot"] == pilot).sum())
+    assert lines.loc["stays", "remaining"] == in_pilot
+    published = float(load_published().set_index("figure_id").loc[figure_id, "value"])
+    assert round_half_up(lines.loc["computed", "remaining"], 0) == published
+
+
+def test_waterfall_reads_the_audit_trail(tmp_path, defs):
+    stays = pd.concat([
+        _two_stays(),
+    ])
+    stays["source_file"] = "utrecht.xlsx"
+    stays["source_row"] = pd.array([5, 6], dtype="Int64")
+    _write_trail(tmp_path)
+    waterfall = reconcile_figure("kb2020.durable.all", stays, pilot="Utrecht", defs=defs,
+                                 clean_dir=tmp_path)
+    _closes(waterfall)
+    lines = waterfall.set_index("step")
+    # 2 stays + 2 quarantined (1 non-participant) + 1 merged away
+    assert lines.loc["raw_rows", "remaining"] == 5
+    assert lines.loc["non_participants", "change"] == -1
+    assert lines.loc["quarantined:V_EXIT_BEFORE_ADMISSION", "change"] == -1
+    assert lines.loc["merged:M_EXACT_DUPLICATE", "change"] == -1
+    assert lines.loc["stays", "remaining"] == 2
+    assert "1 in the base, of which 1 now outside" in lines.loc["temporary_recoded", "detail"]
+    assert lines.loc["computed", "remaining"] == 1
+
+
+def _two_stays() -> pd.DataFrame:
+    from test_definitions import make_stays
+
+    return make_stays([
+        {"admission_date": "2019-09-01", "exit_date": "2020-05-01",
+         "exit_reason": "subsequent_asylum"},
+        {"admission_date": "2019-09-01", "exit_date": "2020-05-01",
+         "exit_reason": "return_origin"},
+    ])
+
+
+def _write_trail(folder: Path) -> None:
+    quarantine = pd.DataFrame({
+        "pilot": ["Utrecht", "Utrecht", "Amsterdam"],
+        "source_file": ["utrecht.xlsx"] * 2 + ["amsterdam.xlsx"],
+        "source_row": [7, 8, 3], "rule_id": ["X_NON_PARTICIPANT", "V_EXIT_BEFORE_ADMISSION",
+                                            "V_EXIT_BEFORE_ADMISSION"],
+    })
+    changes = pd.DataFrame({
+        "step": ["merge", "repair"], "rule_id": ["M_EXACT_DUPLICATE",
+                                                 "R_OLD_DEFINITION_TEMPORARY"],
+        "pilot": ["Utrecht", "Utrecht"], "source_file": ["utrecht.xlsx"] * 2,
+        "sheet": ["", ""], "source_row": [9, 5], "column": ["(row)", "Uitstroom"],
+        "old_value": ["", "Bestendig - HASA"], "new_value": ["", "HASA"],
+    })
+    quarantine.to_parquet(folder / "quarantine.parquet")
+    changes.to_parquet(folder / "changes.parquet")
