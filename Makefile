@@ -31,3 +31,6 @@ bench: setup  ## speed and memory figures quoted in the issues
 
 clean-data:  ## remove generated data and reports (raw synthetic data is rebuilt by make run)
 	rm -rf data_raw/synthetic data_clean/* reports/*
+
+r-reference:  ## regenerate the cached R outputs under tests/reference (needs R: survival, cmprsk, sandwich)
+	Rscript tests/reference/r_reference.R tests/reference

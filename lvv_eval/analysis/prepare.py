@@ -16,31 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from lvv_eval.definitions import Definitions, load_definitions
 from lvv_eval.schema import EXIT_REASONS, STAYS_COLUMNS
 
 OutcomeScheme = Mapping[str, str]
 """``{exit_reason: outcome_class}``; must classify every exit reason of the schema."""
-
-FINAL_EVALUATION_SCHEME: dict[str, str] = {
-    "residence_permit": "durable",
-    "return_origin": "durable",
-    "onward_migration": "durable",
-    "subsequent_asylum": "semi_durable",
-    "art64_postponement": "semi_durable",
-    **{
-        r: "none"
-        for r in EXIT_REASONS
-        if r
-        not in {
-            "residence_permit",
-            "return_origin",
-            "onward_migration",
-            "subsequent_asylum",
-            "art64_postponement",
-        }
-    },
-}
-"""The final evaluation's (2022) classification, from DATA_MODEL.md section 3."""
 
 EXIT_REASON_SCHEME: dict[str, str] = {r: r for r in EXIT_REASONS}
 """Every exit reason its own class (the finest scheme; the generator's causes)."""
@@ -86,6 +66,26 @@ def check_scheme(scheme: OutcomeScheme) -> None:
         raise ValueError("outcome scheme: " + "; ".join(problems))
 
 
+def outcome_scheme(name: str, definitions: Definitions | None = None) -> dict[str, str]:
+    """``{exit_reason: outcome_class}`` of a scheme in the definitions file (e.g. ``ee2022``)."""
+    defs = definitions if definitions is not None else load_definitions()
+    schemes = defs.outcome_schemes
+    if name not in schemes:
+        raise KeyError(
+            f"outcome scheme {name!r} is not in {defs.path}; known: {', '.join(schemes)}"
+        )
+    return {
+        reason: cls
+        for cls, entry in schemes[name]["classes"].items()
+        for reason in entry.get("exit_reasons", [])
+    }
+
+
+def resolve_scheme(scheme: OutcomeScheme | str) -> OutcomeScheme:
+    """A scheme mapping, looking a name up in the definitions file."""
+    return outcome_scheme(scheme) if isinstance(scheme, str) else scheme
+
+
 def scheme_classes(scheme: OutcomeScheme) -> tuple[str, ...]:
     """The outcome classes of a scheme in order of first appearance."""
     return tuple(dict.fromkeys(scheme.values()))
@@ -115,8 +115,11 @@ def _nullable_bool_as_float(s: pd.Series) -> pd.Series:
     return s.astype("Float64").astype("float64")
 
 
-def time_to_event(stays: pd.DataFrame, scheme: OutcomeScheme) -> pd.DataFrame:
+def time_to_event(stays: pd.DataFrame, scheme: OutcomeScheme | str) -> pd.DataFrame:
     """One row per stay: days on the LVV, event code and class under ``scheme``, covariates.
+
+    ``scheme`` is a mapping ``{exit_reason: outcome_class}`` or the name of a scheme in the
+    definitions file (``"ee2022"``, ``"kb2020_letter"``, ...).
 
     Columns: ``stay_id``, ``person_id``, ``pilot``, ``time`` (days, >= 1), ``event`` (0 censored,
     1..K outcome classes in scheme order), ``cause`` (class label or ``censored``), ``exit_reason``,
@@ -126,6 +129,7 @@ def time_to_event(stays: pd.DataFrame, scheme: OutcomeScheme) -> pd.DataFrame:
     coding in ``.attrs["coding"]``.
     """
     _check_stays_columns(stays)
+    scheme = resolve_scheme(scheme)
     check_scheme(scheme)
     coding = EventCoding(scheme_classes(scheme))
     end = stays["exit_date"].fillna(stays["data_cut_date"])
