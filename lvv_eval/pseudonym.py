@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 
@@ -29,18 +28,19 @@ def pseudonym_key(synthetic: bool) -> bytes:
     )
 
 
+def _message(source_id: str, pilot: str) -> str:
+    return f"{pilot}\x1f{source_id.strip().upper()}"
+
+
 def person_key(source_id: str, pilot: str, key: bytes) -> str:
-    """Pseudonymous ``person_id`` for one source id within one pilot (16 hex characters)."""
-    msg = f"{pilot}\x1f{source_id.strip().upper()}".encode()
-    return "P" + hmac.new(key, msg, hashlib.sha256).hexdigest()[:16]
+    """Pseudonymous ``person_id`` for one source id within one pilot ("P" + 16 hex characters)."""
+    return "P" + hmac.digest(key, _message(source_id, pilot).encode(), "sha256").hex()[:16]
 
 
 def person_keys(source_ids: pd.Series, pilots: pd.Series, key: bytes) -> pd.Series:
-    """Vectorised :func:`person_key` over aligned series (unique pairs are hashed once)."""
-    pairs = pd.DataFrame({"s": source_ids.astype("str"), "p": pilots.astype("str")})
-    codes, uniques = pd.factorize(pairs["p"] + "\x1f" + pairs["s"])
-    hashed = np.array(
-        [person_key(u.split("\x1f", 1)[1], u.split("\x1f", 1)[0], key) for u in uniques],
-        dtype=object,
-    )
+    """Vectorised :func:`person_key` over aligned series (each distinct pair is hashed once)."""
+    messages = pilots.astype("str") + "\x1f" + source_ids.astype("str").str.strip().str.upper()
+    codes, uniques = pd.factorize(messages)
+    digest = hmac.digest
+    hashed = np.array(["P" + digest(key, m.encode(), "sha256").hex()[:16] for m in uniques], dtype=object)
     return pd.Series(hashed[codes], index=source_ids.index, dtype="str")

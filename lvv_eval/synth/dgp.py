@@ -428,7 +428,8 @@ def intake_frame(n_people: int, rng: np.random.Generator, p: DGPParams) -> pd.Da
     """Pilot, admission day, covenant status and registration group for ``n_people`` first stays."""
     w = np.array([p["pilot_weights"][x] for x in PILOTS], dtype=float)
     pilot = rng.choice(np.array(PILOTS, dtype=object), size=n_people, p=w / w.sum())
-    start = np.array([day_of(p["pilot_start"][x]) for x in pilot])
+    starts = {x: day_of(p["pilot_start"][x]) for x in PILOTS}
+    start = pd.Series(pilot).map(starts).to_numpy(dtype=float)
     last = CUT_DAY - 1
     adm = start + np.floor(rng.random(n_people) * (last - start + 1))
     initial = (pilot == "Groningen") & (rng.random(n_people) < p["groningen_initial_share"])
