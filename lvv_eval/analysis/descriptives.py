@@ -199,8 +199,7 @@ def _groups(tte: pd.DataFrame, by: str | None):
     if by is None:
         yield "all", tte
         return
-    for key, part in tte.groupby(by, observed=True, sort=True):
-        yield key, part
+    yield from tte.groupby(by, observed=True, sort=True)
 
 
 def kaplan_meier(tte: pd.DataFrame, by: str | None = "pilot") -> pd.DataFrame:

@@ -1,0 +1,92 @@
+"""Analysis library: outcomes by pilot, 24-hour shelter and prior departure procedures.
+
+A notebook is a short sequence of calls::
+
+    tte = time_to_event(stays, "ee2022")
+    cif = cumulative_incidence(tte, by="pilot")              # .table, .at([365])
+    cox = fit_cause_specific_cox(tte, "durable", ["shelter_24h", "n_prior"])   # .table
+    boot = wild_cluster_bootstrap(cox, "shelter_24h")        # five pilots: read this too
+    effect = compare_shelter_effect(tte, "durable", ["n_prior", "safe_country"])
+    fig = plot_cumulative_incidence(cif, lang="nl")
+
+Statistical caveats are warnings of the classes in :mod:`lvv_eval.analysis.warnings`.
+"""
+
+from lvv_eval.analysis.binary import BinaryResult, fit_window_model
+from lvv_eval.analysis.cox import CoxResult, breslow_score_residuals, fit_cause_specific_cox
+from lvv_eval.analysis.cuminc import CumIncResult, cumulative_incidence
+from lvv_eval.analysis.descriptives import (
+    capacity_from_places,
+    exits_by_reason,
+    kaplan_meier,
+    length_of_stay,
+    occupancy_against_capacity,
+    rates_per_100_person_years,
+    stock_and_flows,
+    stock_at,
+)
+from lvv_eval.analysis.effects import (
+    GradientResult,
+    ShelterEffect,
+    compare_shelter_effect,
+    prior_procedures_gradient,
+)
+from lvv_eval.analysis.evalue import EValue, e_value
+from lvv_eval.analysis.inference import (
+    InferenceResult,
+    randomisation_inference,
+    webb_weights,
+    wild_cluster_bootstrap,
+)
+from lvv_eval.analysis.prepare import (
+    EXIT_REASON_SCHEME,
+    PRIOR_PROCEDURE_BANDS,
+    outcome_scheme,
+    prior_procedure_band,
+    time_to_event,
+    window_outcome,
+)
+from lvv_eval.analysis.warnings import (
+    AnalysisWarning,
+    DroppedRowsWarning,
+    FewClustersWarning,
+    SmallCellWarning,
+)
+
+__all__ = [
+    "EXIT_REASON_SCHEME",
+    "PRIOR_PROCEDURE_BANDS",
+    "AnalysisWarning",
+    "BinaryResult",
+    "CoxResult",
+    "CumIncResult",
+    "DroppedRowsWarning",
+    "EValue",
+    "FewClustersWarning",
+    "GradientResult",
+    "InferenceResult",
+    "ShelterEffect",
+    "SmallCellWarning",
+    "breslow_score_residuals",
+    "capacity_from_places",
+    "compare_shelter_effect",
+    "cumulative_incidence",
+    "e_value",
+    "exits_by_reason",
+    "fit_cause_specific_cox",
+    "fit_window_model",
+    "kaplan_meier",
+    "length_of_stay",
+    "occupancy_against_capacity",
+    "outcome_scheme",
+    "prior_procedure_band",
+    "prior_procedures_gradient",
+    "randomisation_inference",
+    "rates_per_100_person_years",
+    "stock_and_flows",
+    "stock_at",
+    "time_to_event",
+    "wild_cluster_bootstrap",
+    "webb_weights",
+    "window_outcome",
+]
