@@ -50,7 +50,8 @@ class AuditTrail:
 
     @property
     def available(self) -> bool:
-        return self.changes is not None and self.quarantine is not None
+        return (self.changes is not None and self.quarantine is not None
+                and self.manifest is not None)
 
 
 def _read_parquet(path: Path) -> pd.DataFrame | None:
@@ -97,70 +98,74 @@ def _row_key(table: pd.DataFrame) -> pd.Series:
     return key
 
 
+def accounting_of(manifest: Mapping[str, Any] | None, pilot: str) -> dict[str, int] | None:
+    """Ingest's row accounting (manifest.json) summed over a pilot's files, if present."""
+    entries = (manifest or {}).get("row_accounting")
+    if not isinstance(entries, list):
+        return None
+    total: dict[str, int] = {}
+    for entry in entries:
+        if pilot != "all" and entry.get("pilot") != pilot:
+            continue
+        for key, value in entry.items():
+            if isinstance(value, int) and not isinstance(value, bool):
+                total[key] = total.get(key, 0) + value
+    return total
+
+
 def delivery_lines(
     defs: Definitions, trail: AuditTrail, stays_of_pilot: int, pilot: str
 ) -> list[dict[str, Any]]:
-    """Lines from the raw delivery to the stays in data_clean (accounting closes by design)."""
+    """Lines from the raw delivery to the stays in data_clean, from ingest's audit trail.
+
+    Raw rows and the rows per outcome come from the manifest's row accounting; quarantined rows
+    are split by the rule that sent them there (quarantine.parquet), merged rows by merge rule
+    (changes.parquet). A gap between these sources is shown as its own line, never absorbed.
+    """
     steps = defs.reconciliation
+    accounting = accounting_of(trail.manifest, pilot)
+    if accounting is None:
+        raise ValueError(f"{trail.clean_dir / 'manifest.json'}: no row_accounting to start from")
     quarantine = _pilot_rows(trail.quarantine, pilot)
     changes = _pilot_rows(trail.changes, pilot)
     q_rules = _first_rule(quarantine[_rule_column(quarantine, "quarantine.parquet")])
-    c_rules = changes["rule_id"].astype("str")
-
-    lines: list[dict[str, Any]] = []
-    nonpart_step = steps.get("non_participants", {})
     dup_step = steps.get("duplicates", {})
-    q_nonpart = rules_of_step(nonpart_step, q_rules)
-    c_nonpart = _row_key(changes[rules_of_step(nonpart_step, c_rules)]).nunique()
-    n_nonpart = int(q_nonpart.sum()) + int(c_nonpart)
-    merged = changes[rules_of_step(dup_step, c_rules)]
+    merged = changes[rules_of_step(dup_step, changes["rule_id"].astype("str"))]
     merged_per_rule = merged.assign(_key=_row_key(merged)).groupby("rule_id")["_key"].nunique()
-    other_q = q_rules[~q_nonpart].value_counts().sort_index()
-    raw_rows = stays_of_pilot + int(len(quarantine)) + int(c_nonpart) + int(merged_per_rule.sum())
 
-    manifest_rows = manifest_raw_rows(trail.manifest, pilot)
-    detail = "stays + quarantined + merged away (row accounting)"
-    if manifest_rows is not None:
-        detail += f"; manifest says {manifest_rows}"
-        if manifest_rows != raw_rows:
-            detail += f" -- ACCOUNTING DOES NOT CLOSE ({manifest_rows - raw_rows:+d})"
-    lines.append(_line("raw_rows", "raw rows in the delivery", "ruwe regels in de levering",
-                       raw_rows, raw_rows, detail))
-    remaining = raw_rows
-    if nonpart_step:
-        remaining -= n_nonpart
-        lines.append(_line("non_participants", label(nonpart_step, "en"),
-                           label(nonpart_step, "nl"), -n_nonpart, remaining))
-    for rule, n in other_q.items():
-        remaining -= int(n)
-        lines.append(_line(f"quarantined:{rule}", f"quarantined by rule {rule}",
-                           f"in quarantaine door regel {rule}", -int(n), remaining))
+    remaining = accounting.get("raw_rows", 0)
+    lines = [_line("raw_rows", "raw rows in the delivery", "ruwe regels in de levering",
+                   remaining, remaining, "manifest.json row_accounting")]
+
+    def remove(step: str, en: str, nl: str, n: int, detail: str = "") -> None:
+        nonlocal remaining
+        if n:
+            remaining -= n
+            lines.append(_line(step, en, nl, -n, remaining, detail))
+
+    nonpart = steps.get("non_participants")
+    if nonpart:
+        remove("non_participants", label(nonpart, "en"), label(nonpart, "nl"),
+               accounting.get("non_participants", 0))
+    remove("events", "event rows folded into their stay (long layout)",
+           "gebeurtenisregels samengevoegd in hun verblijf (lange opmaak)",
+           accounting.get("events", 0))
+    for rule, n in q_rules.value_counts().sort_index().items():
+        remove(f"quarantined:{rule}", f"quarantined by rule {rule}",
+               f"in quarantaine door regel {rule}", int(n))
+    remove("quarantined:unexplained", "quarantined, not in quarantine.parquet",
+           "in quarantaine, niet in quarantine.parquet",
+           accounting.get("quarantined", 0) - int(len(quarantine)), "audit trail gap")
     for rule, n in merged_per_rule.items():
-        remaining -= int(n)
-        lines.append(_line(f"merged:{rule}", f"{label(dup_step, 'en')} ({rule})",
-                           f"{label(dup_step, 'nl')} ({rule})", -int(n), remaining))
+        remove(f"merged:{rule}", f"{label(dup_step, 'en')} ({rule})",
+               f"{label(dup_step, 'nl')} ({rule})", int(n))
+    remove("merged:unexplained", "merged away, not in changes.parquet",
+           "samengevoegd, niet in changes.parquet",
+           accounting.get("merged", 0) - int(merged_per_rule.sum()), "audit trail gap")
     lines.append(_line("stays", "stays in data_clean", "verblijven in data_clean", 0, remaining,
                        "" if remaining == stays_of_pilot else
-                       f"MISMATCH: data_clean holds {stays_of_pilot}"))
+                       f"MISMATCH: the stays table holds {stays_of_pilot}"))
     return lines
-
-
-def manifest_raw_rows(manifest: Mapping[str, Any] | None, pilot: str) -> int | None:
-    """Raw row count of a pilot's delivery in manifest.json, when the manifest lists it."""
-    if not manifest:
-        return None
-    inputs = manifest.get("inputs") or manifest.get("input_files") or []
-    if not isinstance(inputs, list):
-        return None
-    total, found = 0, False
-    for entry in inputs:
-        if not isinstance(entry, dict):
-            continue
-        rows = entry.get("rows", entry.get("raw_rows"))
-        if isinstance(rows, int) and (pilot == "all" or entry.get("pilot") == pilot):
-            total += rows
-            found = True
-    return total if found else None
 
 
 def _line(step: str, en: str, nl: str, change: float, remaining: float,

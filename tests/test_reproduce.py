@@ -4,6 +4,7 @@ in a YAML copy changes the computed figure without a code change; the waterfall 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -182,9 +183,10 @@ def test_waterfall_reads_the_audit_trail(tmp_path, defs):
                                  clean_dir=tmp_path)
     _closes(waterfall)
     lines = waterfall.set_index("step")
-    # 2 stays + 2 quarantined (1 non-participant) + 1 merged away
+    # 2 stays + 1 quarantined + 1 non-participant + 1 merged away
     assert lines.loc["raw_rows", "remaining"] == 5
     assert lines.loc["non_participants", "change"] == -1
+    assert "quarantined:unexplained" not in lines.index
     assert lines.loc["quarantined:V_EXIT_BEFORE_ADMISSION", "change"] == -1
     assert lines.loc["merged:M_EXACT_DUPLICATE", "change"] == -1
     assert lines.loc["stays", "remaining"] == 2
@@ -205,11 +207,16 @@ def _two_stays() -> pd.DataFrame:
 
 def _write_trail(folder: Path) -> None:
     quarantine = pd.DataFrame({
-        "pilot": ["Utrecht", "Utrecht", "Amsterdam"],
-        "source_file": ["utrecht.xlsx"] * 2 + ["amsterdam.xlsx"],
-        "source_row": [7, 8, 3], "rule_id": ["X_NON_PARTICIPANT", "V_EXIT_BEFORE_ADMISSION",
-                                            "V_EXIT_BEFORE_ADMISSION"],
+        "pilot": ["Utrecht", "Amsterdam"], "source_file": ["utrecht.xlsx", "amsterdam.xlsx"],
+        "source_row": [8, 3], "rule_id": ["V_EXIT_BEFORE_ADMISSION", "V_EXIT_BEFORE_ADMISSION"],
     })
+    accounting = [
+        {"pilot": "Utrecht", "file": "utrecht.xlsx", "sheet": "", "raw_rows": 5, "stays": 2,
+         "events": 0, "quarantined": 1, "merged": 1, "non_participants": 1, "closes": True},
+        {"pilot": "Amsterdam", "file": "amsterdam.xlsx", "sheet": "", "raw_rows": 9, "stays": 8,
+         "events": 0, "quarantined": 1, "merged": 0, "non_participants": 0, "closes": True},
+    ]
+    (folder / "manifest.json").write_text(json.dumps({"row_accounting": accounting}))
     changes = pd.DataFrame({
         "step": ["merge", "repair"], "rule_id": ["M_EXACT_DUPLICATE",
                                                  "R_OLD_DEFINITION_TEMPORARY"],
