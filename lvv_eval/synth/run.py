@@ -73,11 +73,10 @@ def synthesise(out_dir: Path | None = None, seed: int = DEFAULT_SEED, people: in
                uncalibrated: bool = False, pilots: list[str] | None = None,
                progress: bool = True) -> SynthResult:
     """Write a SYNTHETIC cohort as five deliveries (plus answer key) into ``out_dir``, atomically."""
-    from lvv_eval.synth.render.deliveries import write_deliveries
-
     out_dir = Path(out_dir or synthetic_dir()).resolve()
     check_arguments(people, uncalibrated, pilots)
     check_writable(out_dir)
+    from lvv_eval.synth.render.deliveries import write_deliveries
     t0 = time.perf_counter()
     say = (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else (lambda msg: None)
     kind = "calibrated default" if not uncalibrated else f"uncalibrated cohort of {people or 10_000:,} people"
