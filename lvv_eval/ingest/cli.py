@@ -1,0 +1,36 @@
+"""``lvv-eval ingest``: harmonise the raw deliveries into data_clean/."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from lvv_eval import config
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of the ``ingest`` verb."""
+    parser.add_argument("--raw-dir", type=Path, default=None,
+                        help="folder with the deliveries (default: data_raw/synthetic)")
+    parser.add_argument("--out-dir", type=Path, default=None, help="output folder (default: data_clean)")
+    parser.add_argument("--sources-dir", type=Path, default=None,
+                        help="folder of source specs (*.yaml; default: the package's sources/)")
+    parser.add_argument("--skip", action="append", default=[], metavar="RULE_ID",
+                        help="switch off a named cleaning step (repair, merge or exclusion rule id); repeatable")
+    parser.add_argument("--strict", action="store_true",
+                        help="fail on any unmapped label or quarantined row instead of quarantining it")
+    parser.add_argument("--quiet", action="store_true", help="do not print progress and the summary")
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    """Run the ingest and print the data-quality summary."""
+    from lvv_eval.ingest.pipeline import run_ingest
+
+    raw = args.raw_dir or config.synthetic_dir()
+    out = args.out_dir or config.clean_dir()
+    result = run_ingest(raw, out, skip_steps=args.skip, strict=args.strict, progress=not args.quiet,
+                        sources_dir=args.sources_dir)
+    if not args.quiet:
+        print(f"wrote {len(result.stays):,} stays, {len(result.quarantine):,} quarantined rows and "
+              f"{len(result.changes):,} logged changes to {out}")
+    return 0

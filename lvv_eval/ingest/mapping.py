@@ -1,0 +1,206 @@
+"""Mapping raw text to harmonised fields: column names, labels, flags, dates, numbers.
+
+Driven entirely by the source spec. A value that cannot be mapped is never guessed: it becomes
+missing and is marked in the issues frame (``unmapped:<field>`` or ``unparsed:<field>``), which
+the validation rules turn into a quarantine entry naming the rule.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from lvv_eval.ingest.errors import IngestError, locate
+from lvv_eval.ingest.readers import META_COLUMNS, RawTable
+from lvv_eval.ingest.spec import (
+    BOOL_FIELDS,
+    DATE_FIELDS,
+    INT_FIELDS,
+    LABEL_FIELDS,
+    SourceSpec,
+)
+
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_SERIAL = re.compile(r"^\d{5}(\.0+)?$")
+
+
+def check_columns(table: RawTable, spec: SourceSpec) -> None:
+    """Raise a clear error for a missing or unexpected column."""
+    expected = set(spec.columns)
+    known = expected | set(spec.ignore_columns)
+    got = table.columns
+    missing = [c for c in spec.columns if c not in got]
+    unexpected = [c for c in got if c not in known]
+    where = locate(table.file, table.sheet or None, table.header_row)
+    if missing:
+        raise IngestError(
+            f"missing column: {where}, column '{missing[0]}' (all missing: {missing}) is required by "
+            f"source spec {spec.path.name}. Restore the column or update the spec's 'columns'."
+        )
+    if unexpected:
+        raise IngestError(
+            f"unexpected column: {where}, column '{unexpected[0]}' (all unexpected: {unexpected}) is "
+            f"not in source spec {spec.path.name}. Map it under 'columns' or list it under "
+            f"'ignore_columns'."
+        )
+
+
+def rename_to_fields(frame: pd.DataFrame, spec: SourceSpec) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Frame with one column per harmonised field (text) and the field -> raw column names."""
+    out = pd.DataFrame(index=frame.index)
+    names: dict[str, str] = {}
+    for raw, fld in spec.columns.items():
+        out[fld] = frame[raw]
+        names[fld] = raw
+    for meta in META_COLUMNS:
+        out[meta] = frame[meta]
+    return out, names
+
+
+def _norm(values: pd.Series) -> pd.Series:
+    return values.astype("str").str.strip().str.casefold()
+
+
+def map_labels(values: pd.Series, mapping: Mapping[str, object]) -> tuple[pd.Series, pd.Series]:
+    """Map labels case-insensitively; returns (mapped values, mask of unmapped non-missing)."""
+    lookup = {str(k).strip().casefold(): v for k, v in mapping.items()}
+    present = values.notna()
+    mapped = _norm(values).map(lookup)
+    mapped = mapped.where(present)
+    unmapped = present & mapped.isna() & ~_norm(values).isin(
+        [k for k, v in lookup.items() if v is None])
+    return mapped, unmapped
+
+
+def map_flags(values: pd.Series, true: Sequence[str], false: Sequence[str]) -> tuple[pd.Series, pd.Series]:
+    """Yes/no labels to a nullable boolean; returns (flags, mask of unmapped non-missing)."""
+    lookup = {s.strip().casefold(): True for s in true} | {s.strip().casefold(): False for s in false}
+    lookup |= {"true": True, "false": False}
+    mapped, unmapped = map_labels(values, lookup)
+    return mapped.astype("boolean"), unmapped
+
+
+def _replace_month_names(values: pd.Series, month_names: Mapping[str, int]) -> pd.Series:
+    words = sorted(month_names, key=len, reverse=True)
+    pattern = re.compile(r"(?<![a-z])(" + "|".join(re.escape(w) for w in words) + r")\.?(?![a-z])")
+    has_letters = values.str.contains(r"[A-Za-z]", regex=True, na=False)
+    if not has_letters.any():
+        return values
+    lowered = values[has_letters].str.lower().map(
+        lambda s: pattern.sub(lambda m: f"{month_names[m.group(1)]:02d}", s)
+    )
+    out = values.copy()
+    out[has_letters] = lowered.str.replace(r"\s+", " ", regex=True).str.strip()
+    return out
+
+
+def parse_dates(
+    values: pd.Series,
+    formats: Sequence[str],
+    *,
+    excel_serial: bool = False,
+    month_names: Mapping[str, int] | None = None,
+) -> tuple[pd.Series, pd.Series]:
+    """Parse text dates by a list of formats (first match wins); returns (dates, unparsed mask)."""
+    text = values.astype("str").str.strip()
+    if month_names:
+        text = _replace_month_names(text, month_names)
+    result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    todo = text.notna()
+    if excel_serial and todo.any():
+        serial = todo & text.str.match(_SERIAL.pattern, na=False)
+        if serial.any():
+            days = pd.to_numeric(text[serial], errors="coerce")
+            result[serial] = EXCEL_EPOCH + pd.to_timedelta(days, unit="D")
+            todo &= ~serial
+    for fmt in formats:
+        if not todo.any():
+            break
+        parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+        ok = parsed.notna()
+        if ok.any():
+            idx = parsed.index[ok.to_numpy()]
+            result[idx] = parsed[ok].astype("datetime64[ns]")
+            todo[idx] = False
+    return result, todo & values.notna()
+
+
+def parse_ints(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Whole numbers (``"40"``, ``"40.0"``) to Int64; returns (numbers, unparsed mask)."""
+    num = pd.to_numeric(values.astype("str").str.strip(), errors="coerce")
+    whole = num.notna() & (np.floor(num) == num)
+    out = num.where(whole).astype("Float64").astype("Int64")
+    return out, values.notna() & ~whole
+
+
+def apply_codebook(values: pd.Series, codebook: Mapping[str, str]) -> pd.Series:
+    """Replace codes by their code-book labels; codes not in the book stay as they are."""
+    lookup = {str(k).strip(): v for k, v in codebook.items()}
+    text = values.astype("str").str.strip()
+    return text.map(lambda v: lookup.get(v, v) if isinstance(v, str) else v).astype("str")
+
+
+def convert_fields(frame: pd.DataFrame, spec: SourceSpec, constants: Mapping[str, object]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Typed fields from text fields; returns (records, issues) with aligned indexes."""
+    out = frame.copy()
+    issues = pd.DataFrame(index=frame.index)
+    for fld, value in {**spec.constants, **constants}.items():
+        if fld not in out.columns:
+            out[fld] = pd.Series(str(value), index=out.index, dtype="str")
+    for fld in [c for c in out.columns if not c.startswith("_")]:
+        col = out[fld]
+        if fld in DATE_FIELDS:
+            out[fld], bad = parse_dates(col, spec.date_formats + ("%Y-%m-%d",),
+                                        excel_serial=spec.excel_serial, month_names=spec.month_names)
+            issues[f"unparsed:{fld}"] = bad
+        elif fld in BOOL_FIELDS:
+            out[fld], bad = map_flags(col, spec.flags.get("true", ()), spec.flags.get("false", ()))
+            issues[f"unmapped:{fld}"] = bad
+        elif fld in INT_FIELDS:
+            out[fld], bad = parse_ints(col)
+            issues[f"unparsed:{fld}"] = bad
+        elif fld in LABEL_FIELDS and fld in spec.labels:
+            out[fld], bad = map_labels(col, spec.labels[fld])
+            issues[f"unmapped:{fld}"] = bad
+        elif fld in LABEL_FIELDS:
+            out[fld] = col.astype("str").str.strip()
+    return out, issues
+
+
+def category_values(fld: str) -> list[str] | None:
+    """The contract's full category list of a stays field, or None when it is not categorical."""
+    from lvv_eval.schema import STAYS_DTYPES
+
+    dtype = STAYS_DTYPES.get(fld)
+    return list(dtype.categories) if isinstance(dtype, pd.CategoricalDtype) else None
+
+
+def check_spec_labels(spec: SourceSpec) -> None:
+    """Every label map must map onto the contract's categories (a typo is a spec error)."""
+    from lvv_eval.ingest.errors import SpecError
+
+    for fld, mapping in spec.labels.items():
+        allowed = category_values(fld)
+        if allowed is None:
+            continue
+        wrong = sorted({str(v) for v in mapping.values() if v is not None and v not in allowed})
+        if wrong:
+            raise SpecError(f"source spec {spec.path}: labels.{fld} maps to {wrong}, which are not "
+                            f"categories of '{fld}' ({allowed}). Fix the YAML file.")
+
+
+def flag_invalid_categories(records: pd.DataFrame, issues: pd.DataFrame) -> None:
+    """Mark values of categorical fields outside the contract's category list as unmapped."""
+    for fld in records.columns:
+        allowed = category_values(fld)
+        if allowed is None:
+            continue
+        col = records[fld]
+        bad = col.notna() & ~col.isin(allowed)
+        if bad.any():
+            key = f"unmapped:{fld}"
+            issues[key] = (issues[key] | bad) if key in issues else bad
+            records[fld] = col.where(~bad)

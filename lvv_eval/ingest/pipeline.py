@@ -1,0 +1,310 @@
+"""``run_ingest``: raw deliveries -> validated, harmonised ``data_clean/`` with an audit trail.
+
+Per delivered table: read -> raw repairs -> map columns -> text repairs -> interpret labels,
+flags and dates -> typed repairs -> (long layouts: events into stays) -> derive -> derived repairs
+-> set non-participants aside -> confront with the validation rules -> quarantine. Per delivery:
+merge duplicates -> pseudonymise. Then the pandera contract, row accounting, atomic write.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from lvv_eval.ingest import events as event_layout
+from lvv_eval.ingest.accounting import Accounting
+from lvv_eval.ingest.dedup import merge_duplicates
+from lvv_eval.ingest.derive import derive_fields
+from lvv_eval.ingest.errors import IngestError, locate
+from lvv_eval.ingest.mapping import (
+    apply_codebook,
+    check_columns,
+    check_spec_labels,
+    convert_fields,
+    flag_invalid_categories,
+    rename_to_fields,
+)
+from lvv_eval.ingest.output import versions, write_atomically, write_outputs
+from lvv_eval.ingest.pseudonymise import person_ids, resolve_key, stay_ids
+from lvv_eval.ingest.quarantine import build_quarantine, empty_quarantine, issue_details
+from lvv_eval.ingest.readers import RawTable, find_files, read_file, read_text, sha256_of
+from lvv_eval.ingest.repairs import Repair, load_repairs, run_repairs
+from lvv_eval.ingest.rules import (
+    Rule,
+    combine_summaries,
+    confront,
+    failed_rules,
+    first_failed_rule,
+    load_rules,
+)
+from lvv_eval.ingest.spec import FileSpec, SourceSpec, load_specs
+from lvv_eval.ingest.summary import delivery_summary, format_summary
+from lvv_eval.ingest.tracking import ChangeLog
+from lvv_eval.schema import coerce_stays, empty_stays, validate_stays
+
+NON_PARTICIPANT_RULE = "X_NON_PARTICIPANT"
+
+
+@dataclass
+class IngestResult:
+    """Everything one ingest run produced (also written to the output folder)."""
+
+    stays: pd.DataFrame
+    quarantine: pd.DataFrame
+    changes: pd.DataFrame
+    validation: pd.DataFrame
+    manifest: dict
+    summary: pd.DataFrame
+    out_dir: Path | None = None
+
+
+@dataclass
+class _TableResult:
+    records: pd.DataFrame
+    quarantine: pd.DataFrame
+    non_participants: pd.DataFrame
+    validation: pd.DataFrame
+    folded: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+@dataclass
+class _Context:
+    rules: list[Rule]
+    repairs: list[Repair]
+    skip: frozenset[str]
+    key: bytes
+    log: ChangeLog
+
+
+def is_synthetic(raw_dir: Path) -> bool:
+    """True when the raw folder says SYNTHETIC (an answer key or a README saying so)."""
+    if (raw_dir / "_answer_key").is_dir():
+        return True
+    for readme in list(raw_dir.glob("README*")) + list(raw_dir.glob("*/README*"))[:0]:
+        try:
+            if "SYNTHETIC" in readme.read_text(encoding="utf-8", errors="replace").upper():
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _codebooks(raw_dir: Path, spec: SourceSpec) -> dict[str, dict[str, str]]:
+    books = {}
+    for cb in spec.codebooks:
+        fs = FileSpec(pattern=cb.pattern, reader="csv", delimiter=cb.delimiter, encoding=cb.encoding)
+        path = find_files(raw_dir, fs, spec.path)[0]
+        rel = path.relative_to(raw_dir).as_posix()
+        table = read_text(path, rel, fs)
+        for col in (cb.code_column, cb.label_column):
+            if col not in table.columns:
+                raise IngestError(f"missing column: {locate(rel, column=col)} (code book named in "
+                                  f"{spec.path.name}). Correct the code book or the spec.")
+        frame = table.frame.dropna(subset=[cb.code_column])
+        books[cb.field] = dict(zip(frame[cb.code_column].str.strip(), frame[cb.label_column], strict=True))
+    return books
+
+
+def _harmonise(table: RawTable, spec: SourceSpec, ctx: _Context, books: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+    """Typed records and issues for one table (one row per raw row)."""
+    id_raw = [c for c, f in spec.columns.items() if f == "source_id"]
+    raw = run_repairs(table.frame, stage="raw", repairs=ctx.repairs, spec=spec, log=ctx.log,
+                      skip=ctx.skip, redact=id_raw)
+    fields, names = rename_to_fields(raw, spec)
+    for fld, book in books.items():
+        if fld in fields.columns:
+            fields[fld] = apply_codebook(fields[fld], book)
+    fields = run_repairs(fields, stage="text", repairs=ctx.repairs, spec=spec, log=ctx.log,
+                         skip=ctx.skip, column_names=names, redact=["source_id"])
+    if spec.layout == "long":
+        fields = event_layout.spread_event_values(fields, spec)
+    records, issues = convert_fields(fields, spec, table.constants)
+    flag_invalid_categories(records, issues)
+    return records, issues, fields, names
+
+
+def _process_table(table: RawTable, spec: SourceSpec, ctx: _Context, books: dict) -> _TableResult:
+    check_columns(table, spec)
+    records, issues, fields, names = _harmonise(table, spec, ctx, books)
+    owner = pd.Series(table.frame.index, index=table.frame.index)  # raw row -> row of its stay
+    if spec.layout == "long":
+        records, issues, fields, folded = event_layout.events_to_stays(records, issues, fields, spec)
+        owner[folded.index] = folded[event_layout.STAY_KEY].to_numpy()
+    records = run_repairs(records, stage="typed", repairs=ctx.repairs, spec=spec, log=ctx.log,
+                          skip=ctx.skip, issues=issues, column_names=names, redact=["source_id"])
+    records = derive_fields(records, spec)
+    records = run_repairs(records, stage="derived", repairs=ctx.repairs, spec=spec, log=ctx.log,
+                          skip=ctx.skip, issues=issues, column_names=names, redact=["source_id"])
+    outside = _non_participants(records, spec, ctx.skip)
+    inside = records.index[~outside.to_numpy()]
+    conf = confront(records.loc[inside], issues.loc[inside], ctx.rules)
+    first = first_failed_rule(conf.outcomes, ctx.rules)
+    bad = first.index[first.notna().to_numpy()]
+    quarantine = _quarantine(spec, ctx, table.frame, owner, records, issues, fields, names, first[bad],
+                             failed_rules(conf.outcomes, ctx.rules)[bad])
+    raw_meta = table.frame[["_file", "_sheet", "_row"]]
+    owner_out = owner.isin(records.index[outside.to_numpy()]).to_numpy()
+    kept_owner = ~owner.isin(bad).to_numpy() & ~owner_out
+    folded_rows = (owner != owner.index).to_numpy() & kept_owner
+    folded = raw_meta[folded_rows].assign(_owner_row=table.frame["_row"].reindex(owner[folded_rows]).to_numpy())
+    return _TableResult(records.loc[inside].drop(index=bad), quarantine, raw_meta[owner_out], conf.summary, folded)
+
+
+def _non_participants(records: pd.DataFrame, spec: SourceSpec, skip: Collection[str]) -> pd.Series:
+    fld = spec.participation.get("field")
+    if not fld or NON_PARTICIPANT_RULE in skip or fld not in records.columns:
+        return pd.Series(False, index=records.index)
+    return records[fld].eq(False).fillna(False).astype(bool)
+
+
+def _quarantine(spec: SourceSpec, ctx: _Context, raw: pd.DataFrame, owner: pd.Series, records: pd.DataFrame,
+                issues: pd.DataFrame, fields: pd.DataFrame, names: dict, first: pd.Series,
+                failed: pd.Series) -> pd.DataFrame:
+    """Quarantine entries for every raw row whose stay failed a rule."""
+    if first.empty:
+        return empty_quarantine()
+    rows = owner[owner.isin(first.index)]
+    stay_of_row = rows.to_numpy()
+    detail = issue_details(issues.loc[first.index], fields.loc[first.index], names)
+    return build_quarantine(
+        pilot=spec.pilot, raw=raw.loc[rows.index],
+        rule_ids=pd.Series(first.reindex(stay_of_row).to_numpy(), index=rows.index),
+        rules_failed=pd.Series(failed.reindex(stay_of_row).to_numpy(), index=rows.index),
+        reasons={r.id: r.label for r in ctx.rules},
+        detail=pd.Series(detail.reindex(stay_of_row).to_numpy(), index=rows.index),
+        person_ids=person_ids(pd.Series(records["source_id"].reindex(stay_of_row).to_numpy(), index=rows.index),
+                              spec.pilot, ctx.key),
+        id_columns=[c for c, f in spec.columns.items() if f == "source_id"],
+    )
+
+
+def _finish_delivery(spec: SourceSpec, records: pd.DataFrame, ctx: _Context) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Merge duplicates and pseudonymise one delivery's valid records.
+
+    Returns the contract stays, the provenance (``_file``, ``_sheet``, ``_row``) of the records
+    kept, and the merged-away rows.
+    """
+    merged_empty = pd.DataFrame(columns=["_file", "_sheet", "_row", "rule_id"])
+    if records.empty:
+        return empty_stays(), pd.DataFrame(columns=["_file", "_sheet", "_row"]), merged_empty
+    outcome = merge_duplicates(records, spec, ctx.log, ctx.skip)
+    kept = outcome.kept
+    kept["person_id"] = person_ids(kept["source_id"], spec.pilot, ctx.key)
+    kept["stay_id"] = stay_ids(kept["person_id"], kept["admission_date"])
+    kept["pilot"] = spec.pilot
+    kept["source_file"] = kept["_file"]
+    kept["source_row"] = kept["_row"]
+    return coerce_stays(kept), kept[["_file", "_sheet", "_row"]], outcome.merged
+
+
+def _account_folded(accounting: Accounting, folded_parts: list[pd.DataFrame], merged: pd.DataFrame) -> None:
+    """Event rows folded into a stay count as events, or as merged when their stay was merged away."""
+    folded = pd.concat([f for f in folded_parts if len(f)], ignore_index=True) if any(
+        len(f) for f in folded_parts) else pd.DataFrame()
+    if folded.empty:
+        return
+    gone = set(zip(merged["_file"], merged["_sheet"], merged["_row"], strict=True)) if len(merged) else set()
+    is_gone = [(f, s, r) in gone for f, s, r in zip(folded["_file"], folded["_sheet"], folded["_owner_row"], strict=True)]
+    mask = pd.Series(is_gone, index=folded.index, dtype=bool)
+    accounting.add_rows(folded[mask], "merged")
+    accounting.add_rows(folded[~mask], "events")
+
+
+def run_ingest(
+    raw_dir: Path,
+    out_dir: Path,
+    *,
+    skip_steps: Collection[str] = (),
+    strict: bool = False,
+    progress: bool = True,
+    sources_dir: Path | None = None,
+) -> IngestResult:
+    """Ingest every delivery in ``raw_dir`` into ``out_dir`` (written atomically).
+
+    ``skip_steps`` switches off named repairs, merges or exclusions by rule id (for example
+    ``R_DAYMONTH_SWAP``, ``M_EXACT_DUPLICATE``, ``X_NON_PARTICIPANT``); ``strict`` makes any
+    quarantined row a fatal error; ``sources_dir`` points at another folder of source specs.
+    """
+    raw_dir, out_dir = Path(raw_dir), Path(out_dir)
+    if not raw_dir.is_dir():
+        raise IngestError(f"missing folder: raw deliveries folder {raw_dir} does not exist. "
+                          f"Run `lvv-eval synth` for the synthetic default or pass --raw-dir.")
+    specs = load_specs(sources_dir)
+    for spec in specs:
+        check_spec_labels(spec)
+    synthetic = is_synthetic(raw_dir)
+    ctx = _Context(load_rules(), load_repairs(), frozenset(skip_steps), resolve_key(synthetic), ChangeLog())
+    accounting = Accounting()
+    stays_parts, quarantine_parts, validation_parts, inputs = [], [], [], []
+    for spec in specs:
+        books = _codebooks(raw_dir, spec)
+        valid_parts, folded_parts = [], []
+        for fs in spec.files:
+            for path in find_files(raw_dir, fs, spec.path):
+                rel = path.relative_to(raw_dir).as_posix()
+                tables = read_file(path, rel, fs)
+                inputs.append({"file": rel, "source_spec": spec.path.name, "pilot": spec.pilot,
+                               "sha256": sha256_of(path), "bytes": path.stat().st_size,
+                               "rows": {t.sheet or "": len(t.frame) for t in tables}})
+                for table in tables:
+                    res = _process_table(table, spec, ctx, books)
+                    accounting.add_raw(spec.pilot, table.frame)
+                    accounting.add_rows(res.quarantine.rename(columns={"source_file": "_file", "sheet": "_sheet", "source_row": "_row"}), "quarantined")
+                    accounting.add_rows(res.non_participants, "non_participants")
+                    folded_parts.append(res.folded)
+                    quarantine_parts.append(res.quarantine)
+                    validation_parts.append(res.validation)
+                    valid_parts.append(res.records)
+                if progress:
+                    print(f"  read {rel}: {sum(len(t.frame) for t in tables)} rows", file=sys.stderr)
+        records = pd.concat(valid_parts, ignore_index=True) if valid_parts else pd.DataFrame()
+        stays, kept, merged = _finish_delivery(spec, records, ctx)
+        accounting.add_rows(kept, "stays")
+        accounting.add_rows(merged, "merged")
+        _account_folded(accounting, folded_parts, merged)
+        stays_parts.append(stays)
+    stays = coerce_stays(pd.concat(stays_parts, ignore_index=True)) if stays_parts else empty_stays()
+    stays = stays.sort_values(["pilot", "stay_id"], kind="stable").reset_index(drop=True)
+    validate_stays(stays)
+    quarantine = pd.concat(quarantine_parts, ignore_index=True) if quarantine_parts else empty_quarantine()
+    changes = ctx.log.frame()
+    validation = combine_summaries(validation_parts, ctx.rules)
+    summary = delivery_summary(accounting, quarantine, changes)
+    if strict:
+        _refuse_quarantine(quarantine)
+    manifest = {
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "synthetic": synthetic,
+        "raw_dir": str(raw_dir), "sources": [s.path.name for s in specs],
+        "parameters": {"skip_steps": sorted(ctx.skip), "strict": strict,
+                       "sources_dir": str(sources_dir) if sources_dir else "package"},
+        "versions": versions(),
+        "inputs": inputs,
+        "row_accounting": accounting.per_file(),
+        "row_accounting_closes": accounting.closes(),
+        "outputs": {"stays": len(stays), "quarantine": len(quarantine), "changes": len(changes)},
+    }
+    if not accounting.closes():
+        raise RuntimeError(f"row accounting does not close: {accounting.per_file()}")
+    write_atomically(out_dir, lambda tmp: write_outputs(
+        tmp, stays=stays, quarantine=quarantine, changes=changes, validation=validation, manifest=manifest))
+    if progress:
+        print(format_summary(summary, quarantine, synthetic), file=sys.stderr)
+    return IngestResult(stays, quarantine, changes, validation, manifest, summary, out_dir)
+
+
+def _refuse_quarantine(quarantine: pd.DataFrame) -> None:
+    if quarantine.empty:
+        return
+    first = quarantine.iloc[0]
+    raise IngestError(
+        f"--strict: {len(quarantine)} raw row(s) would be quarantined; the first: "
+        f"{locate(first['source_file'], first['sheet'] or None, int(first['source_row']))} failed "
+        f"{first['rule_id']} ({first['reason']}{'; ' + first['detail'] if first['detail'] else ''}). "
+        f"Fix the delivery or the source spec, or run without --strict to quarantine them."
+    )

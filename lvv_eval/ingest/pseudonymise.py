@@ -1,0 +1,38 @@
+"""Pseudonymisation: ``person_id`` as a keyed hash of source id and pilot, ``stay_id`` per person.
+
+The key comes from ``LVV_PSEUDONYM_KEY``; SYNTHETIC deliveries may use the documented demo key;
+real deliveries without a key are refused (see :mod:`lvv_eval.pseudonym`).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from lvv_eval.ingest.errors import IngestError
+from lvv_eval.pseudonym import MissingPseudonymKeyError, person_keys, pseudonym_key
+
+
+def resolve_key(synthetic: bool) -> bytes:
+    """The HMAC key for this run; a clear error for real data without a key."""
+    try:
+        return pseudonym_key(synthetic)
+    except MissingPseudonymKeyError as exc:
+        raise IngestError(str(exc)) from exc
+
+
+def person_ids(source_ids: pd.Series, pilot: str, key: bytes) -> pd.Series:
+    """Pseudonymous person ids (missing where the source id is missing)."""
+    present = source_ids.notna()
+    out = pd.Series(pd.NA, index=source_ids.index, dtype="str")
+    if present.any():
+        pilots = pd.Series(pilot, index=source_ids.index[present])
+        out[present] = person_keys(source_ids[present].astype("str"), pilots, key)
+    return out
+
+
+def stay_ids(person_id: pd.Series, admission_date: pd.Series) -> pd.Series:
+    """``person_id-<n>``, n = 1, 2, ... in order of admission within each person."""
+    order = pd.DataFrame({"p": person_id, "a": admission_date}).sort_values(["p", "a"], kind="stable")
+    seq = order.groupby("p", sort=False).cumcount() + 1
+    seq = seq.reindex(person_id.index)
+    return (person_id + "-" + seq.astype("str")).astype("str")

@@ -1,0 +1,234 @@
+"""Readers driven by a source spec: Excel sheets (calamine) and delimited text (pyarrow).
+
+Every reader returns a :class:`RawTable`: the data rows as text (pandas ``str`` columns named
+by the raw headers, empty cells missing) plus the provenance columns ``_file``, ``_sheet`` and
+``_row`` (the row number a spreadsheet user sees, header included). Nothing is interpreted here.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import python_calamine as calamine
+
+from lvv_eval.ingest.errors import IngestError, locate
+from lvv_eval.ingest.spec import FileSpec, SheetSpec
+
+META_COLUMNS: tuple[str, ...] = ("_file", "_sheet", "_row")
+
+
+@dataclass
+class RawTable:
+    """The data rows of one sheet or text file, as text, with provenance."""
+
+    file: str
+    sheet: str
+    header_row: int
+    frame: pd.DataFrame
+    constants: dict
+
+    @property
+    def columns(self) -> list[str]:
+        """Raw column headers, in file order."""
+        return [c for c in self.frame.columns if c not in META_COLUMNS]
+
+
+def sha256_of(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def find_files(raw_dir: Path, spec_file: FileSpec, spec_path: Path) -> list[Path]:
+    """Files under ``raw_dir`` matching the spec's pattern; an error when there are none."""
+    found = sorted(p for p in raw_dir.glob(spec_file.pattern) if p.is_file())
+    if not found:
+        raise IngestError(
+            f"missing file: nothing in {raw_dir} matches '{spec_file.pattern}' (source spec "
+            f"{spec_path.name}). Put the delivery there or correct the pattern in the spec."
+        )
+    return found
+
+
+def _check_header(header: list[str], where: str) -> None:
+    if not any(header):
+        raise IngestError(f"empty file: {where} has no header row. Check the file and the spec's header_row.")
+    blanks = [i + 1 for i, h in enumerate(header) if not h]
+    if blanks and any(header[i:] for i in blanks):
+        pass  # blank trailing headers are dropped by the caller with their (empty) columns
+    dupes = sorted({h for h in header if h and header.count(h) > 1})
+    if dupes:
+        raise IngestError(f"{where}: duplicate column header(s) {dupes}. Rename them in the file.")
+
+
+def _frame(file: str, sheet: str, rows: pd.DataFrame, first_row: int, row_numbers=None) -> pd.DataFrame:
+    out = rows
+    out["_file"] = file
+    out["_sheet"] = sheet
+    out["_row"] = row_numbers if row_numbers is not None else range(first_row, first_row + len(out))
+    out["_row"] = out["_row"].astype("int64")
+    return out
+
+
+# ---- delimited text -------------------------------------------------------------------------
+
+def _decode(path: Path, rel: str, encoding: str) -> str:
+    data = path.read_bytes()
+    if not data.strip():
+        raise IngestError(f"empty file: {locate(rel)} has no content. Ask the municipality for the delivery again.")
+    enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+    try:
+        return data.decode(enc)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise IngestError(
+            f"undecodable encoding: {locate(rel, row=line)} is not valid {encoding} (byte "
+            f"{data[exc.start:exc.start + 1]!r} at offset {exc.start}). Set the right 'encoding' in "
+            f"the source spec or re-export the file."
+        ) from exc
+    except LookupError as exc:
+        raise IngestError(f"{locate(rel)}: unknown encoding {encoding!r} in the source spec.") from exc
+
+
+def read_text(path: Path, rel: str, spec_file: FileSpec) -> RawTable:
+    """Read a delimited text file as text columns with line numbers."""
+    text = _decode(path, rel, spec_file.encoding)
+    lines = text.splitlines()
+    skip = spec_file.header_row - 1
+    if len(lines) <= skip:
+        raise IngestError(f"empty file: {locate(rel)} has no header on line {spec_file.header_row}.")
+    header = next(csv.reader([lines[skip]], delimiter=spec_file.delimiter))
+    header = [h.strip() for h in header]
+    _check_header(header, locate(rel))
+    body = lines[skip + 1 :]
+    if not any(line.strip() for line in body):
+        raise IngestError(f"empty file: {locate(rel)} has a header but no data rows.")
+    blank_free = all(line.strip() for line in body)
+    if blank_free:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(skip_rows=skip + 1, column_names=header),
+            parse_options=pacsv.ParseOptions(delimiter=spec_file.delimiter, newlines_in_values=False,
+                                              invalid_row_handler=None),
+            convert_options=pacsv.ConvertOptions(
+                column_types={h: pa.string() for h in header},
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+        rows = table.to_pandas()
+        numbers = None
+    else:  # blank lines inside: keep the exact line numbers
+        keep = [(i, line) for i, line in enumerate(body) if line.strip()]
+        parsed = list(csv.reader([line for _, line in keep], delimiter=spec_file.delimiter))
+        rows = pd.DataFrame(_pad(parsed, len(header), rel), columns=header, dtype="str")
+        rows = rows.replace("", None)
+        numbers = pd.Series([skip + 2 + i for i, _ in keep])
+    for c in header:
+        rows[c] = rows[c].astype("str")
+    return RawTable(rel, "", spec_file.header_row,
+                    _frame(rel, "", rows, spec_file.header_row + 1, numbers), dict(spec_file.constants))
+
+
+def _pad(parsed: list[list[str]], width: int, rel: str) -> list[list[str]]:
+    out = []
+    for i, row in enumerate(parsed):
+        if len(row) > width and any(c.strip() for c in row[width:]):
+            raise IngestError(f"{locate(rel)}: a data row has {len(row)} fields, the header {width} "
+                              f"(data row {i + 1}). Check the delimiter in the source spec.")
+        out.append((row + [""] * width)[:width])
+    return out
+
+
+# ---- Excel ----------------------------------------------------------------------------------
+
+def _cell_text(value: object) -> str | None:
+    if value == "" or value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _column_text(values: list) -> list:
+    if all(type(v) is str for v in values):
+        return [v if v != "" else None for v in values]
+    return [_cell_text(v) for v in values]
+
+
+def read_sheet(path: Path, rel: str, sheet: SheetSpec, workbook: calamine.CalamineWorkbook) -> RawTable:
+    """Read one worksheet as text columns with the row numbers Excel shows."""
+    try:
+        ws = workbook.get_sheet_by_name(sheet.name)
+    except Exception as exc:  # calamine raises its own WorksheetNotFound
+        raise IngestError(
+            f"wrong sheet: {locate(rel)} has no sheet '{sheet.name}' (sheets: "
+            f"{workbook.sheet_names}). Correct the sheet name in the source spec."
+        ) from exc
+    rows = ws.to_python(skip_empty_area=False)
+    where = locate(rel, sheet.name)
+    if len(rows) < sheet.header_row:
+        raise IngestError(f"empty file: {where} has no header on row {sheet.header_row}.")
+    header_cells = rows[sheet.header_row - 1]
+    header = [("" if c is None else str(c)).strip() for c in header_cells]
+    while header and not header[-1]:
+        header.pop()
+    _check_header(header, where)
+    width = len(header)
+    body = [r[:width] + [""] * (width - len(r)) for r in rows[sheet.header_row:]]
+    numbers = [sheet.header_row + 1 + i for i, r in enumerate(body) if any(c != "" for c in r)]
+    body = [r for r in body if any(c != "" for c in r)]
+    if not body:
+        raise IngestError(f"empty file: {where} has a header but no data rows.")
+    columns = list(zip(*body, strict=True))
+    data = {h: pd.Series(_column_text(list(col)), dtype="str") for h, col in zip(header, columns, strict=True) if h}
+    frame = pd.DataFrame(data)
+    return RawTable(rel, sheet.name, sheet.header_row,
+                    _frame(rel, sheet.name, frame, 0, pd.Series(numbers, dtype="int64")),
+                    dict(sheet.constants))
+
+
+def open_workbook(path: Path, rel: str) -> calamine.CalamineWorkbook:
+    """Open an Excel workbook, with a clear error when it is not one."""
+    if path.stat().st_size == 0:
+        raise IngestError(f"empty file: {locate(rel)} has no content.")
+    try:
+        return calamine.CalamineWorkbook.from_path(str(path))
+    except Exception as exc:
+        raise IngestError(f"{locate(rel)} cannot be opened as an Excel workbook ({exc}). "
+                          f"Check the file or the reader in the source spec.") from exc
+
+
+def read_file(path: Path, rel: str, spec_file: FileSpec) -> list[RawTable]:
+    """All tables (one per sheet, or one for a text file) of one delivered file."""
+    if spec_file.reader == "csv":
+        table = read_text(path, rel, spec_file)
+        table.constants = {**spec_file.constants, **table.constants}
+        return [table]
+    wb = open_workbook(path, rel)
+    tables = []
+    for sheet in spec_file.sheets:
+        t = read_sheet(path, rel, sheet, wb)
+        t.constants = {**spec_file.constants, **sheet.constants}
+        tables.append(t)
+    return tables

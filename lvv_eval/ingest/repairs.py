@@ -1,0 +1,176 @@
+"""Repairs as named rules (after the R package ``dcmodify``), each run through the change log.
+
+``specs/repairs.yaml`` lists the repairs in order, each with an id, a label, the stage it works
+on (``raw`` text cells, ``text`` fields before mapping, ``typed`` fields, ``derived`` fields) and
+either a named vectorised action or a condition (``when``) with the values to ``set``. Repair
+functions only transform a frame; :func:`lvv_eval.ingest.tracking.apply_tracked` logs the cells
+they change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from lvv_eval.config import SPECS_DIR
+from lvv_eval.ingest.errors import SpecError
+from lvv_eval.ingest.rules import Rule, evaluate, namespace
+from lvv_eval.ingest.spec import SourceSpec
+from lvv_eval.ingest.tracking import ChangeLog, apply_tracked
+
+REPAIRS_FILE = SPECS_DIR / "repairs.yaml"
+STAGES = ("raw", "text", "typed", "derived")
+
+
+@dataclass(frozen=True)
+class Repair:
+    """One named repair rule."""
+
+    id: str
+    label: str
+    stage: str
+    action: str | None = None
+    when: str | None = None
+    set: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+def load_repairs(path: Path = REPAIRS_FILE) -> list[Repair]:
+    """Read the repairs file; an unknown action or stage is an error naming the repair."""
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise SpecError(f"repairs file {path} cannot be read ({exc}).") from exc
+    out = []
+    for entry in raw.get("repairs") or []:
+        rep = Repair(
+            id=str(entry["id"]), label=str(entry.get("label", "")), stage=str(entry.get("stage")),
+            action=entry.get("action"), when=entry.get("when"), set=dict(entry.get("set") or {}),
+            params=dict(entry.get("params") or {}),
+        )
+        if rep.stage not in STAGES:
+            raise SpecError(f"repairs file {path}, {rep.id}: stage must be one of {STAGES}.")
+        if (rep.action is None) == (rep.when is None):
+            raise SpecError(f"repairs file {path}, {rep.id}: give either an 'action' or a 'when' with 'set'.")
+        if rep.action is not None and rep.action not in ACTIONS:
+            raise SpecError(f"repairs file {path}, {rep.id}: unknown action {rep.action!r}; known: {sorted(ACTIONS)}.")
+        out.append(rep)
+    return out
+
+
+# ---- named actions: (frame, repair, spec) -> frame ------------------------------------------
+
+def _text_columns(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if not c.startswith("_") and pd.api.types.is_string_dtype(frame[c])]
+
+
+def trim_whitespace(frame: pd.DataFrame, repair: Repair, spec: SourceSpec) -> pd.DataFrame:
+    """Strip leading and trailing spaces from text cells; a cell left empty becomes missing."""
+    for col in _text_columns(frame):
+        values = frame[col]
+        padded = values.str.len().ne(values.str.strip().str.len()).fillna(False)
+        if padded.any():
+            stripped = values.str.strip()
+            frame[col] = stripped.where(stripped.ne("").fillna(True))
+    return frame
+
+
+def sentinel_to_missing(frame: pd.DataFrame, repair: Repair, spec: SourceSpec) -> pd.DataFrame:
+    """Cells holding one of the spec's sentinel values (such as ``-99``) become missing."""
+    if not spec.sentinels:
+        return frame
+    for col in _text_columns(frame):
+        hit = frame[col].isin(spec.sentinels)
+        if hit.any():
+            frame[col] = frame[col].where(~hit)
+    return frame
+
+
+def recode_labels(frame: pd.DataFrame, repair: Repair, spec: SourceSpec) -> pd.DataFrame:
+    """Apply the spec's recodes registered under this repair's id (label -> label)."""
+    for recode in spec.recodes:
+        if recode.rule != repair.id or recode.field not in frame.columns:
+            continue
+        lookup = {k.strip().casefold(): v for k, v in recode.mapping.items()}
+        values = frame[recode.field]
+        new = values.str.strip().str.casefold().map(lookup)
+        hit = new.notna()
+        if hit.any():
+            frame[recode.field] = values.where(~hit, new).astype("str")
+    return frame
+
+
+def swap_day_month(frame: pd.DataFrame, repair: Repair, spec: SourceSpec) -> pd.DataFrame:
+    """A date before its reference date is swapped (day <-> month) when that gives a valid date
+    between the reference date and the data cut."""
+    col, ref = repair.params["column"], repair.params["reference"]
+    if col not in frame.columns or ref not in frame.columns:
+        return frame
+    values, reference = frame[col], frame[ref]
+    candidates = (values < reference) & (values.dt.day <= 12)
+    if not candidates.any():
+        return frame
+    sub = values[candidates]
+    swapped = pd.to_datetime(
+        pd.DataFrame({"year": sub.dt.year, "month": sub.dt.day, "day": sub.dt.month}), errors="coerce"
+    )
+    upper = frame.loc[candidates, "data_cut_date"] if "data_cut_date" in frame.columns else swapped
+    ok = swapped.notna() & (swapped >= reference[candidates]) & (swapped <= upper)
+    if ok.any():
+        new = values.copy()
+        new[ok[ok].index] = swapped[ok].astype(values.dtype)
+        frame[col] = new
+    return frame
+
+
+def _conditional(frame: pd.DataFrame, repair: Repair, issues: pd.DataFrame) -> pd.DataFrame:
+    rule = Rule(repair.id, repair.label, "error", str(repair.when))
+    hit = evaluate(rule, namespace(frame, issues), frame.index).fillna(False).to_numpy(dtype=bool)
+    if hit.any():
+        for col, value in repair.set.items():
+            new = frame[col].copy()
+            new[hit] = pd.NA if value is None else value
+            frame[col] = new
+    return frame
+
+
+ACTIONS: dict[str, Callable[[pd.DataFrame, Repair, SourceSpec], pd.DataFrame]] = {
+    "trim_whitespace": trim_whitespace,
+    "sentinel_to_missing": sentinel_to_missing,
+    "recode_labels": recode_labels,
+    "swap_day_month": swap_day_month,
+}
+
+
+def run_repairs(
+    frame: pd.DataFrame,
+    *,
+    stage: str,
+    repairs: list[Repair],
+    spec: SourceSpec,
+    log: ChangeLog,
+    skip: Collection[str] = (),
+    issues: pd.DataFrame | None = None,
+    column_names: Mapping[str, str] | None = None,
+    redact: Collection[str] = (),
+) -> pd.DataFrame:
+    """Run every repair of one stage (except those in ``skip``) through the change log."""
+    for rep in repairs:
+        if rep.stage != stage or rep.id in skip:
+            continue
+        if rep.action is not None:
+            def func(f: pd.DataFrame, rep: Repair = rep) -> pd.DataFrame:
+                return ACTIONS[rep.action](f, rep, spec)
+        else:
+            iss = issues if issues is not None else pd.DataFrame(index=frame.index)
+
+            def func(f: pd.DataFrame, rep: Repair = rep, iss: pd.DataFrame = iss) -> pd.DataFrame:
+                return _conditional(f, rep, iss)
+        frame = apply_tracked(frame, func, rule_id=rep.id, step=f"repair:{stage}", pilot=spec.pilot,
+                              log=log, column_names=column_names, redact=redact)
+    return frame

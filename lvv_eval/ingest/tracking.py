@@ -1,0 +1,105 @@
+"""The change log: every cell a repair changes is recorded by diffing the frame before and after.
+
+Repair functions are pure (frame in, frame out) and never log anything themselves;
+:func:`apply_tracked` runs one and records each changed cell with the rule id, in the manner of
+the R package ``lumberjack``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+CHANGE_COLUMNS: tuple[str, ...] = (
+    "step", "rule_id", "pilot", "source_file", "sheet", "source_row", "column", "old_value",
+    "new_value",
+)
+REDACTED = "[source identifier, pseudonymised]"
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        out = values.dt.strftime("%Y-%m-%d")
+    else:
+        out = values.astype("object").map(lambda v: None if pd.isna(v) else str(v))
+    return out.astype("str")
+
+
+def changed_mask(before: pd.Series, after: pd.Series) -> pd.Series:
+    """Cells that differ, missing values compared as equal to each other."""
+    na_b, na_a = before.isna(), after.isna()
+    if before.dtype != after.dtype:
+        before, after = _as_text(before), _as_text(after)
+    both = ~na_b & ~na_a
+    differs = pd.Series(False, index=before.index)
+    if both.any():
+        differs[both] = (before[both] != after[both]).to_numpy(dtype=bool)
+    return (na_b != na_a) | differs
+
+
+@dataclass
+class ChangeLog:
+    """Accumulates changed cells (and merged-away rows) for ``changes.parquet``."""
+
+    parts: list[pd.DataFrame] = field(default_factory=list)
+
+    def record(self, part: pd.DataFrame) -> None:
+        """Add rows that already have the :data:`CHANGE_COLUMNS`."""
+        if len(part):
+            self.parts.append(part.loc[:, list(CHANGE_COLUMNS)])
+
+    def frame(self) -> pd.DataFrame:
+        """All recorded changes as one table."""
+        if not self.parts:
+            return pd.DataFrame({c: pd.Series(dtype="int64" if c == "source_row" else "str")
+                                 for c in CHANGE_COLUMNS})
+        out = pd.concat(self.parts, ignore_index=True)
+        for c in CHANGE_COLUMNS:
+            out[c] = out[c].astype("int64" if c == "source_row" else "str")
+        return out
+
+    def count(self, rule_id: str) -> int:
+        """Number of recorded changes by one rule."""
+        return int(sum((p["rule_id"] == rule_id).sum() for p in self.parts))
+
+
+def apply_tracked(
+    frame: pd.DataFrame,
+    func: Callable[[pd.DataFrame], pd.DataFrame],
+    *,
+    rule_id: str,
+    step: str,
+    pilot: str,
+    log: ChangeLog,
+    column_names: Mapping[str, str] | None = None,
+    redact: Iterable[str] = (),
+) -> pd.DataFrame:
+    """Run ``func`` on ``frame`` and log every changed cell; returns the changed frame.
+
+    ``column_names`` translates frame columns to the names reported in the log (the raw
+    headers); values of ``redact`` columns (source identifiers) are never written to the log.
+    """
+    after = func(frame.copy(deep=False))
+    if list(after.index) != list(frame.index):
+        raise RuntimeError(f"repair {rule_id} changed the rows of the frame; repairs change cells only")
+    names = column_names or {}
+    redacted = set(redact)
+    for col in frame.columns:
+        if col.startswith("_") or col not in after.columns:
+            continue
+        mask = changed_mask(frame[col], after[col])
+        if not mask.any():
+            continue
+        rows = frame.loc[mask, ["_file", "_sheet", "_row"]]
+        old, new = _as_text(frame.loc[mask, col]), _as_text(after.loc[mask, col])
+        if col in redacted:
+            old = pd.Series(REDACTED, index=old.index, dtype="str")
+            new = old
+        log.record(pd.DataFrame({
+            "step": step, "rule_id": rule_id, "pilot": pilot,
+            "source_file": rows["_file"], "sheet": rows["_sheet"], "source_row": rows["_row"],
+            "column": names.get(col, col), "old_value": old, "new_value": new,
+        }))
+    return after
