@@ -1,0 +1,1 @@
+"""Rendering the SYNTHETIC truth as five messy municipal deliveries (see ``deliveries.py``)."""
