@@ -43,7 +43,7 @@ def run_cli(args: argparse.Namespace) -> int:
     table = monitor_snapshots(stays, dates, defs, load_capacity(defs))
     out = args.out or config.reports_dir() / "monitor" / "monitor_snapshots.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out, index=False)
+    table.assign(data_source=source).to_csv(out, index=False)
     print(f"monitor snapshots, pilot {args.pilot}, from {source}")
     with pd.option_context("display.width", 200, "display.max_columns", None):
         print(monitor_wide(table, args.pilot).to_string(float_format=lambda v: f"{v:.4g}"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -47,6 +48,16 @@ def read_stays(path: Path) -> pd.DataFrame:
         return coerce_stays(pd.read_parquet(path))
     except KeyError as exc:
         raise UserError(f"{path}: {exc.args[0]}") from exc
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"{path}: not a stays table in the contract's types ({exc})") from exc
+
+
+def clean_is_synthetic(clean_dir: Path) -> bool:
+    """Whether ingest's manifest in ``clean_dir`` marks the data as SYNTHETIC."""
+    manifest = clean_dir / "manifest.json"
+    if not manifest.exists():
+        return False
+    return bool(json.loads(manifest.read_text(encoding="utf-8")).get("synthetic", False))
 
 
 def truth_stays() -> pd.DataFrame:
@@ -67,7 +78,8 @@ def _stays(args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
     if args.truth:
         return truth_stays(), "SYNTHETIC calibrated truth (lvv_eval.synth.calibrate)"
     path = args.stays or config.clean_dir() / "stays.parquet"
-    return read_stays(path), str(path)
+    stays = read_stays(path)
+    return stays, ("SYNTHETIC " if clean_is_synthetic(path.parent) else "") + str(path)
 
 
 def run_cli(args: argparse.Namespace) -> int:
@@ -87,7 +99,7 @@ def run_cli(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from exc
     out = args.out or config.reports_dir() / "reproduce" / f"reproduce_{args.publication}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out, index=False)
+    table.assign(data_source=source).to_csv(out, index=False)
     print(f"published vs computed ({args.publication}) from {source}")
     print(format_table(table, definitions=args.show_definitions))
     print(f"written: {out}")
