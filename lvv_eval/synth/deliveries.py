@@ -85,8 +85,10 @@ class DeliveryManifest:
     raw_rows_per_pilot: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        """The manifest as stable, sorted JSON."""
-        return json.dumps(asdict(self), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        """The manifest as stable, sorted JSON (without the output folder, so copies compare equal)."""
+        data = asdict(self)
+        data.pop("out_dir")
+        return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 @dataclass
