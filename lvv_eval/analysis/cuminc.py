@@ -89,7 +89,8 @@ def _one_group(
         cinc = [np.zeros(len(utime))] * k
         cinc_se = [np.zeros(len(utime))] * k
     else:
-        fit = CumIncidenceRight(time, event)
+        with np.errstate(divide="ignore", invalid="ignore"):  # trap 6, see cumulative_incidence
+            fit = CumIncidenceRight(time, event)
         utime = fit.times
         # trap 7: only causes up to the largest code present are returned
         cinc = list(fit.cinc) + [np.zeros(len(utime))] * (k - len(fit.cinc))
@@ -130,7 +131,9 @@ def cumulative_incidence(
     ``tte`` is a :func:`~lvv_eval.analysis.prepare.time_to_event` frame. Groups are e.g.
     ``"pilot"``, ``"shelter_24h"``, ``"guidance_intensity"`` or ``"prior_band"``; rows with a
     missing group value are left out and counted in ``table.attrs["n_missing_group"]``. Groups
-    with fewer than ``min_cell`` stays raise a :class:`SmallCellWarning`.
+    with fewer than ``min_cell`` stays raise a :class:`SmallCellWarning`. Where every stay still
+    at risk exits on the same day (survival reaches 0) statsmodels' standard error is NaN from
+    there on, and so are the limits (STATISTICS_NOTES trap 6); the estimate itself is defined.
     """
     if conf_type not in CONF_TYPES:
         raise ValueError(f"conf_type must be one of {CONF_TYPES}, got {conf_type!r}")

@@ -64,7 +64,9 @@ def stock_and_flows(
 
     Periods follow the pandas frequency ``freq`` (``"MS"`` months, ``"QS"`` quarters, ``"YS"``
     years) from ``start`` (default: first admission) up to ``end`` (default: data cut). An exit
-    counts in the period of its last night; the stock at the end is taken on the period's last day.
+    counts in the period of its last night. ``stock_start`` holds stays admitted before the period
+    and not yet left; ``stock_end`` those admitted by its last day that had not left by then, so
+    ``stock_start + admissions - exits == stock_end`` and each period starts where the last ended.
     """
     start = pd.Timestamp(start) if start is not None else stays["admission_date"].min()
     end = pd.Timestamp(end) if end is not None else stays["data_cut_date"].max()
@@ -74,30 +76,25 @@ def stock_and_flows(
     periods = list(zip(edges, [*edges[1:], end + pd.Timedelta(days=1)], strict=True))
     groups = stays[by].to_numpy()
     levels = _levels(stays[by])
+    adm = stays["admission_date"]
+    left = stays["exit_date"]
     rows = []
     for lo, hi in periods:
         last_day = hi - pd.Timedelta(days=1)
-        adm_in = stays["admission_date"].between(lo, last_day).to_numpy()
-        exit_in = stays["exit_date"].between(lo, last_day).fillna(False).to_numpy(dtype=bool)
-        frame = pd.DataFrame({"g": groups, "admissions": adm_in, "exits": exit_in})
-        flows = frame.groupby("g", observed=False)[["admissions", "exits"]].sum().reindex(
-            levels, fill_value=0
+        frame = pd.DataFrame(
+            {
+                "g": groups,
+                "stock_start": ((adm < lo) & (left.isna() | (left >= lo))).to_numpy(),
+                "admissions": adm.between(lo, last_day).to_numpy(),
+                "exits": left.between(lo, last_day).fillna(False).to_numpy(dtype=bool),
+                "stock_end": ((adm <= last_day) & (left.isna() | (left > last_day))).to_numpy(),
+            }
         )
-        before = stock_at(stays, [lo - pd.Timedelta(days=1)], by).set_index(by)["stock"]
-        after = stock_at(stays, [last_day], by).set_index(by)["stock"]
-        rows.append(
-            pd.DataFrame(
-                {
-                    "period_start": lo,
-                    "period_end": last_day,
-                    by: levels,
-                    "stock_start": before.reindex(levels).to_numpy(),
-                    "admissions": flows["admissions"].to_numpy(),
-                    "exits": flows["exits"].to_numpy(),
-                    "stock_end": after.reindex(levels).to_numpy(),
-                }
-            )
-        )
+        sums = frame.groupby("g", observed=False).sum().reindex(levels, fill_value=0)
+        sums.insert(0, by, levels)
+        sums.insert(0, "period_end", last_day)
+        sums.insert(0, "period_start", lo)
+        rows.append(sums.reset_index(drop=True))
     return _with_dtype(pd.concat(rows, ignore_index=True), stays, by)
 
 

@@ -1,0 +1,85 @@
+"""Descriptives: stock and flows close, rates, occupancy, exits by reason with zeros kept."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lvv_eval.analysis import (
+    capacity_from_places,
+    exits_by_reason,
+    kaplan_meier,
+    length_of_stay,
+    occupancy_against_capacity,
+    rates_per_100_person_years,
+    stock_and_flows,
+    stock_at,
+)
+from lvv_eval.config import PILOTS
+from lvv_eval.schema import EXIT_REASONS
+
+
+def test_stock_counts_stays_present_on_the_date(stays):
+    d = pd.Timestamp("2020-11-01")
+    expected = stays[
+        (stays["admission_date"] <= d) & (stays["exit_date"].isna() | (stays["exit_date"] >= d))
+    ].groupby("pilot", observed=False).size()
+    got = stock_at(stays, [d]).set_index("pilot")["stock"]
+    assert got.to_dict() == expected.to_dict()
+
+
+def test_stock_and_flows_close(stays):
+    table = stock_and_flows(stays, freq="QS")
+    closes = table["stock_start"] + table["admissions"] - table["exits"] - table["stock_end"]
+    assert (closes == 0).all()
+    for _, per_pilot in table.groupby("pilot", observed=True):
+        np.testing.assert_array_equal(
+            per_pilot["stock_start"].to_numpy()[1:], per_pilot["stock_end"].to_numpy()[:-1]
+        )
+    assert set(table["pilot"].astype(str)) == set(PILOTS)
+    assert table["admissions"].sum() == len(stays)
+
+
+def test_exits_by_reason_keeps_empty_reasons(stays):
+    table = exits_by_reason(stays, "ee2022")
+    assert len(table) == len(PILOTS) * len(EXIT_REASONS)
+    assert table["exits"].sum() == stays["exit_reason"].notna().sum()
+    assert (table.loc[table["exit_reason"] == "back_to_bbb", "exits"] == 0).all()
+    assert table.groupby("pilot", observed=False)["share"].sum().round(12).eq(1).all()
+
+
+def test_rates_per_100_person_years(tte):
+    rates = rates_per_100_person_years(tte)
+    ams = tte[tte["pilot"] == "Amsterdam"]
+    py = ams["time"].sum() / 365.25
+    row = rates[(rates["pilot"] == "Amsterdam") & (rates["cause"] == "durable")].iloc[0]
+    assert row["rate_per_100py"] == pytest.approx(100 * (ams["cause"] == "durable").sum() / py)
+    assert row["lower"] < row["rate_per_100py"] < row["upper"]
+
+
+def test_occupancy_against_capacity(stays):
+    cap = capacity_from_places({"Amsterdam": 360, "Eindhoven": 130, "Groningen": 300,
+                                "Rotterdam": 117, "Utrecht": 235})
+    occ = occupancy_against_capacity(stays, cap, ["2020-11-01", "2021-11-01"])
+    assert len(occ) == 10
+    np.testing.assert_allclose(occ["occupancy"], occ["stock"] / occ["capacity"])
+
+
+def test_capacity_change_takes_effect_from_its_date(stays):
+    cap = pd.DataFrame({"pilot": ["Amsterdam", "Amsterdam"], "capacity": [100, 200],
+                        "valid_from": ["2019-01-01", "2021-01-01"]})
+    occ = occupancy_against_capacity(stays[stays["pilot"] == "Amsterdam"], cap,
+                                     ["2020-06-01", "2021-06-01"])
+    ams = occ[occ["pilot"] == "Amsterdam"]
+    assert ams["capacity"].tolist() == [100, 200]
+
+
+def test_kaplan_meier_and_length_of_stay(tte):
+    km = kaplan_meier(tte, by="pilot")
+    assert (km.groupby("group")["surv"].apply(lambda s: s.is_monotonic_decreasing)).all()
+    los = length_of_stay(tte, by="pilot")
+    assert len(los) == 5
+    ok = los["upper"].notna()
+    assert (los.loc[ok, "lower"] <= los.loc[ok, "median_days"]).all()
+    assert (los.loc[ok, "median_days"] <= los.loc[ok, "upper"]).all()
