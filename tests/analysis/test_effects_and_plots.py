@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import matplotlib.pyplot as plt
+import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
@@ -35,7 +36,7 @@ def effect(tte):
 def test_naive_and_adjusted_side_by_side(effect):
     t = effect.table
     assert list(t["estimate"]) == ["naive", "adjusted"]
-    assert t.loc[0, "strata"] is None and t.loc[1, "strata"] == "pilot"
+    assert pd.isna(t.loc[0, "strata"]) and t.loc[1, "strata"] == "pilot"
     assert t["n_obs"].nunique() == 1  # same rows in both fits
     assert t["p_wild_bootstrap"].between(0, 1).all()
     adj = t.iloc[1]
