@@ -4,7 +4,9 @@
 - ``M_KEY_DUPLICATE``: the same source key and admission date with conflicting values; the most
   recently modified record is kept (the spec's modification date, else the last one in the file).
 - ``M_CROSS_SHEET``: one person registered in two registration groups (spec ``duplicates.
-  cross_sheet``): the preferred registration is kept with the earliest admission date of the two.
+  cross_sheet``): a record outside the preferred group is merged into the person's first
+  preferred record admitted on or after it, which keeps the earliest admission date of the two
+  (that cell change is logged as ``R_CROSS_SHEET_EARLIEST_ADMISSION``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from lvv_eval.ingest.spec import SourceSpec
 from lvv_eval.ingest.tracking import ChangeLog, apply_tracked
 
 KEY = ("source_id", "admission_date")
+# The kept record's admission date, moved to the earliest of the pair, is a cell change that is
+# logged under its own id, so that changes with an M_ id are exactly the merged-away rows.
+CROSS_SHEET_ADMISSION_RULE = "R_CROSS_SHEET_EARLIEST_ADMISSION"
 
 
 @dataclass
@@ -113,7 +118,7 @@ def merge_duplicates(
                 frame["admission_date"] = adm
                 return frame
 
-            records = apply_tracked(records, keep_earliest, rule_id="M_CROSS_SHEET", step="merge",
+            records = apply_tracked(records, keep_earliest, rule_id=CROSS_SHEET_ADMISSION_RULE, step="merge",
                                     pilot=spec.pilot, log=log, column_names={v: k for k, v in spec.columns.items()},
                                     redact=["source_id"])
             records = records.drop(index=records.index[away]).reset_index(drop=True)

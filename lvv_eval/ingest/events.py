@@ -64,9 +64,14 @@ def _assign_stays(records: pd.DataFrame, kind: pd.Series, kinds: Mapping[str, Ma
     for name, conf in kinds.items():
         rows = kind.eq(name).fillna(False).to_numpy(dtype=bool)
         event_date[rows] = records.loc[rows, conf["date"]]
+    modified = records["modified_date"] if "modified_date" in records else pd.Series(pd.NaT, index=records.index)
+    # Among intakes of one person on one date (key duplicates) the most recently modified, else
+    # the last in the file, takes the events: the record the key-duplicate merge keeps.
     starts = pd.DataFrame({"sid": records.loc[is_start, "source_id"].to_numpy(),
                            "adm": records.loc[is_start, start_date].to_numpy(),
-                           "stay": records.index[is_start]}).sort_values(["sid", "adm"], na_position="first")
+                           "mod": modified[is_start].fillna(pd.Timestamp.min).to_numpy(),
+                           "stay": records.index[is_start]}).sort_values(
+        ["sid", "adm", "mod", "stay"], na_position="first", kind="stable")
     stay = pd.Series(records.index, index=records.index)  # an opening row is its own stay
     others = records.index[~is_start]
     if len(others) == 0 or starts.empty:
@@ -76,7 +81,7 @@ def _assign_stays(records: pd.DataFrame, kind: pd.Series, kinds: Mapping[str, Ma
     ev = pd.DataFrame({"sid": records.loc[others, "source_id"].to_numpy(),
                        "d": event_date[others].to_numpy(), "row": others})
     dated = ev[ev["d"].notna()].sort_values("d")
-    known = starts[starts["adm"].notna()].sort_values("adm")
+    known = starts[starts["adm"].notna()].sort_values(["adm", "mod", "stay"], kind="stable")
     if len(dated) and len(known):
         hit = pd.merge_asof(dated, known, left_on="d", right_on="adm", by="sid", direction="backward")
         stay[hit["row"].to_numpy()] = np.where(hit["stay"].notna(), hit["stay"], -1).astype("int64")

@@ -24,7 +24,7 @@ from lvv_eval.ingest.spec import (
 )
 
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
-_SERIAL = re.compile(r"^\d{5}(\.0+)?$")
+_SERIAL = re.compile(r"^\d{1,6}(\.0+)?$")
 
 
 def check_columns(table: RawTable, spec: SourceSpec) -> None:
@@ -75,10 +75,13 @@ def map_labels(values: pd.Series, mapping: Mapping[str, object]) -> tuple[pd.Ser
     return mapped, unmapped
 
 
-def map_flags(values: pd.Series, true: Sequence[str], false: Sequence[str]) -> tuple[pd.Series, pd.Series]:
-    """Yes/no labels to a nullable boolean; returns (flags, mask of unmapped non-missing)."""
-    lookup = {s.strip().casefold(): True for s in true} | {s.strip().casefold(): False for s in false}
-    lookup |= {"true": True, "false": False}
+def map_flags(values: pd.Series, true: Sequence[str], false: Sequence[str],
+              missing: Sequence[str] = ()) -> tuple[pd.Series, pd.Series]:
+    """Yes/no labels to a nullable boolean (``missing`` labels mean unknown); returns (flags,
+    mask of unmapped non-missing)."""
+    lookup: dict[str, object] = {"true": True, "false": False}
+    lookup |= {s.strip().casefold(): True for s in true} | {s.strip().casefold(): False for s in false}
+    lookup |= {s.strip().casefold(): None for s in missing}
     mapped, unmapped = map_labels(values, lookup)
     return mapped.astype("boolean"), unmapped
 
@@ -156,8 +159,13 @@ def convert_fields(frame: pd.DataFrame, spec: SourceSpec, constants: Mapping[str
             out[fld], bad = parse_dates(col, spec.date_formats + ("%Y-%m-%d",),
                                         excel_serial=spec.excel_serial, month_names=spec.month_names)
             issues[f"unparsed:{fld}"] = bad
+        elif fld in BOOL_FIELDS and fld in spec.labels:
+            mapped, bad = map_labels(col, spec.labels[fld])
+            out[fld] = mapped.astype("boolean")
+            issues[f"unmapped:{fld}"] = bad
         elif fld in BOOL_FIELDS:
-            out[fld], bad = map_flags(col, spec.flags.get("true", ()), spec.flags.get("false", ()))
+            out[fld], bad = map_flags(col, spec.flags.get("true", ()), spec.flags.get("false", ()),
+                                      spec.flags.get("missing", ()))
             issues[f"unmapped:{fld}"] = bad
         elif fld in INT_FIELDS:
             out[fld], bad = parse_ints(col)

@@ -202,7 +202,8 @@ def _finish_delivery(spec: SourceSpec, records: pd.DataFrame, ctx: _Context) -> 
     return coerce_stays(kept), kept[["_file", "_sheet", "_row"]], outcome.merged
 
 
-def _account_folded(accounting: Accounting, folded_parts: list[pd.DataFrame], merged: pd.DataFrame) -> None:
+def _account_folded(accounting: Accounting, folded_parts: list[pd.DataFrame], merged: pd.DataFrame,
+                    log: ChangeLog, pilot: str) -> None:
     """Event rows folded into a stay count as events, or as merged when their stay was merged away."""
     folded = pd.concat([f for f in folded_parts if len(f)], ignore_index=True) if any(
         len(f) for f in folded_parts) else pd.DataFrame()
@@ -213,6 +214,17 @@ def _account_folded(accounting: Accounting, folded_parts: list[pd.DataFrame], me
     mask = pd.Series(is_gone, index=folded.index, dtype=bool)
     accounting.add_rows(folded[mask], "merged")
     accounting.add_rows(folded[~mask], "events")
+    if mask.any():  # the event rows of a merged-away stay are merged away with it
+        rules = {(f, s, r): rule for f, s, r, rule in zip(merged["_file"], merged["_sheet"], merged["_row"],
+                                                            merged["rule_id"], strict=True)}
+        gone = folded[mask]
+        log.record(pd.DataFrame({
+            "step": "merge", "pilot": pilot,
+            "rule_id": [rules[k] for k in zip(gone["_file"], gone["_sheet"], gone["_owner_row"], strict=True)],
+            "source_file": gone["_file"], "sheet": gone["_sheet"], "source_row": gone["_row"], "column": "",
+            "old_value": "event row merged away with its stay",
+            "new_value": "kept with the stay's merged record (row " + gone["_owner_row"].astype(str) + ")",
+        }))
 
 
 def run_ingest(
@@ -266,7 +278,7 @@ def run_ingest(
         stays, kept, merged = _finish_delivery(spec, records, ctx)
         accounting.add_rows(kept, "stays")
         accounting.add_rows(merged, "merged")
-        _account_folded(accounting, folded_parts, merged)
+        _account_folded(accounting, folded_parts, merged, ctx.log, spec.pilot)
         stays_parts.append(stays)
     stays = coerce_stays(pd.concat(stays_parts, ignore_index=True)) if stays_parts else empty_stays()
     stays = stays.sort_values(["pilot", "stay_id"], kind="stable").reset_index(drop=True)

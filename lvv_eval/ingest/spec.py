@@ -205,8 +205,26 @@ def _file(path: Path, raw: Mapping[str, Any]) -> FileSpec:
 
 def _flags(path: Path, raw: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
     raw = {str(k).lower(): v for k, v in raw.items()}
-    _check_keys(path, "flags", raw, {"true", "false"})
-    return {k: tuple(str(v) for v in raw.get(k) or ()) for k in ("true", "false")}
+    _check_keys(path, "flags", raw, {"true", "false", "missing"})
+    return {k: tuple(str(v) for v in raw.get(k) or ()) for k in ("true", "false", "missing")}
+
+
+def _label_map(path: Path, raw: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A label map; ``include: [file, ...]`` merges shared vocabularies (own entries win)."""
+    raw = dict(raw or {})
+    merged: dict[str, Any] = {}
+    includes = raw.pop("include", [])
+    for name in [includes] if isinstance(includes, str) else includes:
+        candidates = [path.parent / name, SOURCES_DIR / name]
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            raise _fail(path, f"included vocabulary {name!r} not found (looked in {path.parent} and {SOURCES_DIR})")
+        vocab = read_yaml(found)
+        if not isinstance(vocab, dict):
+            raise _fail(found, "a vocabulary must be a mapping of label: value")
+        merged.update({str(k): v for k, v in vocab.items()})
+    merged.update({str(k): v for k, v in raw.items()})
+    return merged
 
 
 def _parse(path: Path, raw: Mapping[str, Any]) -> SourceSpec:
@@ -222,7 +240,7 @@ def _parse(path: Path, raw: Mapping[str, Any]) -> SourceSpec:
     columns = {str(k): str(v) for k, v in (raw["columns"] or {}).items()}
     for col, fld in columns.items():
         _check_field(path, f"columns['{col}']", fld)
-    labels = {str(k): dict(v or {}) for k, v in (raw.get("labels") or {}).items()}
+    labels = {str(k): _label_map(path, v) for k, v in (raw.get("labels") or {}).items()}
     for fld in labels:
         _check_field(path, "labels", fld)
     dates = dict(raw.get("dates") or {})
