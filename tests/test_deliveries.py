@@ -243,3 +243,124 @@ def test_prepared_row_writer_reads_back_like_plain_values(tmp_path: Path) -> Non
 
     ws = openpyxl.load_workbook(tmp_path / "t.xlsx").active
     assert ws["D4"].is_date and ws["A4"].value == "a & <b>" and ws.max_row == 5
+
+
+# --------------------------------------------------------------------------- round trip
+# Decoding with the renderer's own vocabularies (the layout YAMLs) must give back the truth on
+# every real row, cell for cell, except the cells the answer key lists as faults.
+
+DATE_TEXT_FORMATS = ("%d-%m-%Y", "%Y-%m-%d")
+
+
+def _inverse_labels(options: dict) -> dict[str, str]:
+    inverse = {}
+    for value, labels in options.items():
+        for label in labels if isinstance(labels, list) else [labels]:
+            inverse[str(label)] = value
+    return inverse
+
+
+def _parse_date(text: str, layout) -> pd.Timestamp:
+    if text == "":
+        return pd.NaT
+    if text.lstrip("-").isdigit():  # a bare Excel serial
+        return pd.Timestamp("1899-12-30") + pd.Timedelta(days=int(text))
+    for fmt in DATE_TEXT_FORMATS:
+        try:
+            return pd.Timestamp(dt.datetime.strptime(text, fmt))
+        except ValueError:
+            pass
+    day, month, year = text.split(" ")
+    return pd.Timestamp(int(year), layout.raw["month_names"].index(month) + 1, int(day))
+
+
+def decode_cell(text: str, col, layout):
+    """One raw cell back to its contract value, using only the layout's vocabulary."""
+    text = text.strip()
+    opts = col.options
+    missing = str(opts.get("missing", ""))
+    if col.encode == "text":
+        return text
+    if col.encode == "date":
+        return _parse_date(text, layout)
+    if text == "" or (opts.get("sentinel") and text == missing):
+        return None
+    if col.encode in ("int", "year"):
+        return int(text)
+    if col.encode == "label":
+        return _inverse_labels(opts["labels"])[text]
+    if col.encode == "bool":
+        if text == missing:
+            return None
+        return {**dict.fromkeys(_inverse_labels({"t": opts["true"]}), True),
+                **dict.fromkeys(_inverse_labels({"f": opts["false"]}), False)}[text]
+    if col.encode == "country":
+        from lvv_eval.synth.render.layout import load_vocabulary
+
+        vocab = load_vocabulary(opts["vocabulary"])
+        return _inverse_labels(vocab["labels"]).get(text) if text != missing else None
+    if col.encode == "code":
+        from lvv_eval.synth.render.encode import codebook_for
+
+        book = codebook_for(layout, opts["codebook"])
+        return {str(e["code"]): e["value"] for e in book["entries"]}[text]
+    raise AssertionError(col.encode)
+
+
+def _same(decoded, truth) -> bool:
+    if truth is None or (not isinstance(truth, str) and pd.isna(truth)):
+        return decoded is None or (not isinstance(decoded, str) and pd.isna(decoded))
+    if isinstance(truth, pd.Timestamp):
+        return decoded == truth
+    return decoded == truth or str(decoded) == str(truth)
+
+
+def _age(born: pd.Timestamp, at: pd.Timestamp) -> int:
+    return at.year - born.year - int((at.month, at.day) < (born.month, born.day))
+
+
+@pytest.mark.parametrize("pilot", [p for p in PILOTS if LAYOUTS[p].format != "csv_long"])
+def test_wide_delivery_decodes_back_to_the_truth(calibrated: Delivery, pilot: str) -> None:
+    layout = LAYOUTS[pilot]
+    truth = calibrated.cohort.stays.set_index("stay_id")
+    hidden = calibrated.cohort.hidden.set_index("stay_id")
+    faulted = calibrated.faults[calibrated.faults["pilot"] == pilot]
+    skip_cells = set(zip(faulted["source_file"], faulted["sheet"], faulted["source_row"].astype(int),
+                         faulted["column"], strict=True))
+    shifted = set(faulted.loc[faulted["fault_type"] == "cross_sheet_duplicate", "stay_id"])
+    sheet_groups = {name: key for key, name in layout.sheets["names"].items()}
+    rows = calibrated.row_map[(calibrated.row_map["role"] == "stay")
+                              & calibrated.row_map["source_file"].str.startswith(layout.folder + "/")]
+    checked = 0
+    for (source_file, sheet), part in rows.groupby(["source_file", "sheet"]):
+        frame = calibrated.raw(source_file, sheet)
+        top = header_row(frame, layout.columns[0].header)
+        headers = frame.iloc[top].tolist()
+        for source_row, stay_id in zip(part["source_row"], part["stay_id"], strict=True):
+            cells = frame.iloc[source_row - 1]
+            t = truth.loc[stay_id]
+            if "by" in layout.sheets:
+                assert sheet_groups[sheet.split(" (")[0]] == t[layout.sheets["by"]]
+            for col in layout.columns:
+                if (source_file, sheet, source_row, col.header) in skip_cells:
+                    continue
+                value = decode_cell(cells.iloc[headers.index(col.header)], col, layout)
+                if col.field == "birth_date":
+                    if col.encode == "year":
+                        age = None if value is None else t["admission_date"].year - value
+                        assert (age is None and pd.isna(t["age_at_admission"])) or \
+                            age - 1 <= t["age_at_admission"] <= age, (stay_id, age)
+                    else:
+                        age = None if pd.isna(value) else _age(value, t["admission_date"])
+                        assert _same(age, t["age_at_admission"]), (stay_id, value)
+                        assert pd.isna(value) or value == hidden.at[stay_id, "birth_date"]
+                elif col.field == "source_id":
+                    assert value == hidden.at[stay_id, "source_id"]
+                elif col.field in ("modified_date", "former_bbb", "participant", "dublin_claimant"):
+                    continue
+                elif col.field == "admission_date" and stay_id in shifted:
+                    assert value > t["admission_date"]
+                else:
+                    assert _same(value, t[col.field]), (pilot, stay_id, col.header, value, t[col.field])
+            checked += 1
+    assert checked == int((calibrated.cohort.stays["pilot"] == pilot).sum())
