@@ -26,8 +26,13 @@ from pathlib import Path
 import xlsxwriter
 
 from lvv_eval.synth.calibrate import calibrated_cohort
-from lvv_eval.synth.deliveries import encode_wide, output_order, pilot_records, write_deliveries
 from lvv_eval.synth.dgp import simulate_cohort
+from lvv_eval.synth.render.deliveries import (
+    encode_wide,
+    output_order,
+    pilot_records,
+    write_deliveries,
+)
 from lvv_eval.synth.render.layout import load_layouts
 from lvv_eval.synth.render.writers import RawSheet, write_csv, write_workbook
 

@@ -14,8 +14,8 @@ from lvv_eval.config import DEMO_PSEUDONYM_KEY, PILOTS
 from lvv_eval.pseudonym import person_keys
 from lvv_eval.schema import STAYS_COLUMNS
 from lvv_eval.synth.calibrate import calibrated_cohort
-from lvv_eval.synth.deliveries import check_layout_covers_contract, write_deliveries
 from lvv_eval.synth.dgp import simulate_cohort
+from lvv_eval.synth.render.deliveries import check_layout_covers_contract, write_deliveries
 from lvv_eval.synth.render.encode import EncodedColumn
 from lvv_eval.synth.render.layout import load_layouts
 from lvv_eval.synth.render.writers import RawSheet, write_workbook

@@ -1,1 +1,1 @@
-"""Rendering the SYNTHETIC truth as five messy municipal deliveries (see ``deliveries.py``)."""
+"""Rendering the SYNTHETIC truth as five messy municipal deliveries: ``render.deliveries.write_deliveries``."""
