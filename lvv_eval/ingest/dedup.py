@@ -97,14 +97,19 @@ def merge_duplicates(
     """Apply the three merge rules in turn; merged-away records go to the merge log."""
     records = records.reset_index(drop=True)
     merged = []
-    steps = [("M_EXACT_DUPLICATE", exact_duplicates), ("M_KEY_DUPLICATE", key_duplicates)]
-    for rule, finder in steps:
-        if rule in skip:
-            continue
-        away, kept = finder(records)
+    exact_away, exact_kept = exact_duplicates(records)
+    if "M_EXACT_DUPLICATE" not in skip and len(exact_away):
+        merged.append(_merged_rows(records, exact_away, exact_kept, "M_EXACT_DUPLICATE"))
+        records = records.drop(index=records.index[exact_away]).reset_index(drop=True)
+        exact_away = np.array([], dtype=int)
+    if "M_KEY_DUPLICATE" not in skip:
+        # identical copies are not conflicting records: left alone when exact merging is off
+        candidates = records.drop(index=records.index[exact_away])
+        away, kept = key_duplicates(candidates)
         if len(away):
-            merged.append(_merged_rows(records, away, kept, rule))
-            records = records.drop(index=records.index[away]).reset_index(drop=True)
+            pos = records.index.get_indexer(candidates.index)
+            merged.append(_merged_rows(records, pos[away], pos[kept], "M_KEY_DUPLICATE"))
+            records = records.drop(index=records.index[pos[away]]).reset_index(drop=True)
     cross = spec.duplicates.get("cross_sheet")
     if cross and "M_CROSS_SHEET" not in skip:
         away, kept = cross_sheet_pairs(records, dict(cross["prefer"]))

@@ -122,7 +122,11 @@ def events_to_stays(
             if fld is None:
                 continue
             filled = latest[fld].reindex(base.index)
-            base[fld] = base[fld].where(base[fld].notna(), filled) if fld in base else filled
+            use = filled.notna() & (base[fld].isna() if fld in base else True)
+            base[fld] = base[fld].where(~use, filled) if fld in base else filled
+            # provenance per cell: the event row the value came from (see tracking.ROW_OF)
+            rows = latest["_row"].reindex(base.index)
+            base[f"_row@{fld}"] = rows.where(use, base["_row"]).astype("int64")
         for fld, value in (conf.get("set") or {}).items():
             has = base.index.isin(latest.index)
             base[fld] = base[fld].where(~has, value) if fld in base else pd.Series(has, index=base.index).where(has)

@@ -94,7 +94,8 @@ def is_synthetic(raw_dir: Path) -> bool:
     return False
 
 
-def _codebooks(raw_dir: Path, spec: SourceSpec) -> dict[str, dict[str, str]]:
+def _codebooks(raw_dir: Path, spec: SourceSpec, inputs: list[dict]) -> dict[str, dict[str, str]]:
+    """Code books named by the spec, as code -> label; each is listed among the inputs."""
     books = {}
     for cb in spec.codebooks:
         fs = FileSpec(pattern=cb.pattern, reader="csv", delimiter=cb.delimiter, encoding=cb.encoding)
@@ -105,6 +106,8 @@ def _codebooks(raw_dir: Path, spec: SourceSpec) -> dict[str, dict[str, str]]:
             if col not in table.columns:
                 raise IngestError(f"missing column: {locate(rel, column=col)} (code book named in "
                                   f"{spec.path.name}). Correct the code book or the spec.")
+        inputs.append({"file": rel, "source_spec": spec.path.name, "pilot": spec.pilot, "role": "code book",
+                       "sha256": sha256_of(path), "bytes": path.stat().st_size, "rows": {"": len(table.frame)}})
         frame = table.frame.dropna(subset=[cb.code_column])
         books[cb.field] = dict(zip(frame[cb.code_column].str.strip(), frame[cb.label_column], strict=True))
     return books
@@ -254,13 +257,13 @@ def run_ingest(
     accounting = Accounting()
     stays_parts, quarantine_parts, validation_parts, inputs = [], [], [], []
     for spec in specs:
-        books = _codebooks(raw_dir, spec)
+        books = _codebooks(raw_dir, spec, inputs)
         valid_parts, folded_parts = [], []
         for fs in spec.files:
             for path in find_files(raw_dir, fs, spec.path):
                 rel = path.relative_to(raw_dir).as_posix()
                 tables = read_file(path, rel, fs)
-                inputs.append({"file": rel, "source_spec": spec.path.name, "pilot": spec.pilot,
+                inputs.append({"file": rel, "source_spec": spec.path.name, "pilot": spec.pilot, "role": "delivery",
                                "sha256": sha256_of(path), "bytes": path.stat().st_size,
                                "rows": {t.sheet or "": len(t.frame) for t in tables}})
                 for table in tables:

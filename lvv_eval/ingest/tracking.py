@@ -92,7 +92,9 @@ def apply_tracked(
         mask = changed_mask(frame[col], after[col])
         if not mask.any():
             continue
-        rows = frame.loc[mask, ["_file", "_sheet", "_row"]]
+        rows = frame.loc[mask, ["_file", "_sheet", "_row"]].copy()
+        if f"_row@{col}" in frame.columns:  # the cell came from another raw row (long layouts)
+            rows["_row"] = frame.loc[mask, f"_row@{col}"]
         old, new = _as_text(frame.loc[mask, col]), _as_text(after.loc[mask, col])
         if col in redacted:
             old = pd.Series(REDACTED, index=old.index, dtype="str")
