@@ -37,6 +37,7 @@ from lvv_eval.analysis.inference import (
     randomisation_inference,
     webb_weights,
     wild_cluster_bootstrap,
+    with_wild_bootstrap,
 )
 from lvv_eval.analysis.prepare import (
     EXIT_REASON_SCHEME,
@@ -88,5 +89,6 @@ __all__ = [
     "time_to_event",
     "wild_cluster_bootstrap",
     "webb_weights",
+    "with_wild_bootstrap",
     "window_outcome",
 ]

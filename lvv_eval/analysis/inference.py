@@ -12,7 +12,7 @@ All draws are seeded; at least 999 replications are required.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,6 +61,21 @@ def webb_weights(n_clusters: int, n_reps: int, rng: np.random.Generator) -> np.n
     return WEBB_VALUES[rng.integers(0, 6, size=(n_reps, n_clusters))]
 
 
+CHUNK_CELLS = 5_000_000
+"""Weights are drawn in blocks of about this many cells, so that many clusters fit in memory."""
+
+
+def _weight_blocks(n_clusters: int, n_reps: int, seed: int):
+    """Webb weights for ``n_reps`` replications, yielded in memory-sized blocks (seeded)."""
+    rng = np.random.default_rng(seed)
+    block = max(1, CHUNK_CELLS // max(n_clusters, 1))
+    done = 0
+    while done < n_reps:
+        size = min(block, n_reps - done)
+        yield webb_weights(n_clusters, size, rng)
+        done += size
+
+
 def _two_sided_p(stat: float, boot: np.ndarray) -> float:
     boot = boot[np.isfinite(boot)]
     return float(np.mean(np.abs(boot) >= abs(stat) - 1e-12 * max(1.0, abs(stat))))
@@ -106,13 +121,12 @@ def wild_cluster_bootstrap_ols(
     np.add.at(a_g, codes, x[:, :, None] * x[:, None, :])
     q = s_r @ a
     qm = a_g @ a  # (G, p): A_g a
-    w = webb_weights(g_count, n_reps, np.random.default_rng(seed))
-    s_star = w @ s_r
-    b = s_star @ xtx_inv
-    num = b[:, index]
-    terms = w * q[None, :] - b @ qm.T
-    t_star = num / np.sqrt(c * np.sum(terms**2, axis=1))
-    return float(beta[index]), float(t_stat), _two_sided_p(t_stat, t_star)
+    t_star = []
+    for w in _weight_blocks(g_count, n_reps, seed):
+        b = (w @ s_r) @ xtx_inv
+        terms = w * q[None, :] - b @ qm.T
+        t_star.append(b[:, index] / np.sqrt(c * np.sum(terms**2, axis=1)))
+    return float(beta[index]), float(t_stat), _two_sided_p(t_stat, np.concatenate(t_star))
 
 
 def score_bootstrap(
@@ -137,8 +151,9 @@ def score_bootstrap(
     else:
         eff = s[:, index]
     stat = eff.sum() / np.sqrt(np.sum(eff**2))
-    w = webb_weights(len(eff), n_reps, np.random.default_rng(seed))
-    boot = (w @ eff) / np.sqrt((w**2) @ (eff**2))
+    boot = np.concatenate(
+        [(w @ eff) / np.sqrt((w**2) @ (eff**2)) for w in _weight_blocks(len(eff), n_reps, seed)]
+    )
     return float(stat), _two_sided_p(stat, boot)
 
 
@@ -276,3 +291,21 @@ def randomisation_inference(
         seed=seed,
         weights="permutation",
     )
+
+
+def with_wild_bootstrap(
+    result: CoxResult | BinaryResult,
+    terms: Sequence[str] | None = None,
+    n_reps: int = 9999,
+    seed: int = DEFAULT_SEED,
+) -> pd.DataFrame:
+    """The model's tidy table with a ``p_wild_bootstrap`` column beside the cluster-robust p-value.
+
+    ``terms`` defaults to every term except the intercept; other rows get NaN.
+    """
+    table = result.table.copy()
+    chosen = [t for t in table["term"] if t != "Intercept"] if terms is None else list(terms)
+    p = {t: wild_cluster_bootstrap(result, t, n_reps=n_reps, seed=seed).p_value for t in chosen}
+    table["p_wild_bootstrap"] = table["term"].map(p)
+    table["bootstrap"] = f"restricted wild cluster, Webb weights, {n_reps} reps, seed {seed}"
+    return table

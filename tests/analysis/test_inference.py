@@ -16,6 +16,7 @@ from lvv_eval.analysis import (
     webb_weights,
     wild_cluster_bootstrap,
     window_outcome,
+    with_wild_bootstrap,
 )
 from lvv_eval.analysis.inference import WEBB_VALUES, permute_within, wild_cluster_bootstrap_ols
 
@@ -108,3 +109,20 @@ def test_randomisation_inference_on_a_null_treatment(tte):
     r = randomisation_inference(frame, estimate, "coin", within="pilot", n_reps=999, seed=1)
     assert r.p_value > 0.01
     assert r.n_reps == 999
+
+
+def test_model_table_with_bootstrap_beside_cluster_errors(tte):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FewClustersWarning)
+        lpm = fit_window_model(window_outcome(tte, "durable", 365), ["shelter_24h", "pilot"],
+                               model="lpm")
+    table = with_wild_bootstrap(lpm, n_reps=999, seed=3)
+    assert np.isnan(table.set_index("term").loc["Intercept", "p_wild_bootstrap"])
+    assert table.set_index("term").loc["shelter_24h", "p_wild_bootstrap"] > 0
+    assert {"se_cluster", "p_value", "p_wild_bootstrap"} <= set(table.columns)
+
+
+def test_many_clusters_fit_in_memory(tte):
+    cox = fit_cause_specific_cox(tte, "durable", ["shelter_24h"], cluster="person_id")
+    b = wild_cluster_bootstrap(cox, "shelter_24h", n_reps=9999, seed=1)
+    assert b.n_clusters == tte["person_id"].nunique() and 0 < b.p_value <= 1
