@@ -364,3 +364,51 @@ def test_wide_delivery_decodes_back_to_the_truth(calibrated: Delivery, pilot: st
                     assert _same(value, t[col.field]), (pilot, stay_id, col.header, value, t[col.field])
             checked += 1
     assert checked == int((calibrated.cohort.stays["pilot"] == pilot).sum())
+
+
+def test_event_log_folds_back_to_the_truth(calibrated: Delivery) -> None:
+    """Groningen: intake, scenario, MRT and exit events of each stay give back its truth values."""
+    layout = next(lay for lay in LAYOUTS.values() if lay.format == "csv_long")
+    raw = layout.raw
+    truth = calibrated.cohort.stays.set_index("stay_id")
+    faulted = calibrated.faults[calibrated.faults["pilot"] == layout.pilot]
+    skip = set(zip(faulted["source_row"].astype(int), faulted["column"], strict=True))
+    rows = calibrated.row_map[calibrated.row_map["source_file"].str.startswith(layout.folder + "/")
+                              & calibrated.row_map["role"].isin(["stay", "event"])]
+    (source_file,) = rows["source_file"].unique()
+    frame = calibrated.raw(source_file, "")
+    headers = frame.iloc[0].tolist()
+    events = {ev.label: ev for ev in layout.events}
+    date_col = ColumnSpecLike(raw["date_column"])
+    seen: dict[str, set[str]] = {}
+    for source_row, stay_id in zip(rows["source_row"], rows["stay_id"], strict=True):
+        cells = frame.iloc[source_row - 1]
+        t = truth.loc[stay_id]
+        ev = events[cells.iloc[headers.index(raw["event_column"])]]
+        seen.setdefault(stay_id, set()).add(ev.name)
+        if (source_row, raw["date_column"]["header"]) not in skip:
+            when = decode_cell(cells.iloc[headers.index(date_col.header)], date_col, layout)
+            assert when == t[ev.date_field], (stay_id, ev.name)
+        for col in ev.columns:
+            if (source_row, col.header) in skip:
+                continue
+            value = decode_cell(cells.iloc[headers.index(col.header)], col, layout)
+            if col.field == "birth_date":
+                age = None if pd.isna(value) else _age(value, t["admission_date"])
+                assert _same(age, t["age_at_admission"]), stay_id
+            else:
+                assert _same(value, t[col.field]), (stay_id, col.header, value, t[col.field])
+    mine = truth[truth["pilot"] == layout.pilot]
+    assert set(seen) == set(mine.index)
+    for stay_id, t in mine.iterrows():
+        assert ("exit" in seen[stay_id]) == pd.notna(t["exit_date"])
+        assert ("scenario" in seen[stay_id]) == pd.notna(t["scenario"])
+        assert ("mrt" in seen[stay_id]) == bool(t["mrt_referred"])
+
+
+class ColumnSpecLike:
+    """A layout's date column written as a plain mapping, seen as a column spec."""
+
+    def __init__(self, spec: dict) -> None:
+        self.header, self.encode, self.field = spec["header"], spec["encode"], "event_date"
+        self.options = {k: v for k, v in spec.items() if k not in ("header", "encode")}
