@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-pytest.importorskip("lvv_eval.synth.render.deliveries", exc_type=ImportError)
+pytest.importorskip("lvv_eval.synth.run", exc_type=ImportError)
 pipeline = pytest.importorskip("lvv_eval.ingest.pipeline", exc_type=ImportError)
 
 from lvv_eval.definitions import load_definitions  # noqa: E402
@@ -18,34 +18,59 @@ from lvv_eval.reconcile import reconcile_figure  # noqa: E402
 from lvv_eval.reproduce import load_published, reproduce_table  # noqa: E402
 from lvv_eval.synth.run import synthesise  # noqa: E402
 
-# cleaning step -> hard figures it must break when switched off, and why (from the delivery
-# faults described in SYNTHETIC_DATA.md)
+# cleaning step -> hard figures it must break when switched off, and why (the delivery faults
+# of SYNTHETIC_DATA.md). The figures are named here; their values are read from the CSV.
 STEPS_THAT_MATTER: dict[str, tuple[tuple[str, ...], str]] = {
     "R_OLD_DEFINITION_TEMPORARY": (
-        ("kb2020.durable.all", "kb2020.subsequent_asylum.all", "kb2020.art64.all",
-         "ee2022.durable.share", "ee2022.semi_durable.share"),
+        ("kb2020.subsequent_asylum.all", "kb2020.art64.all", "ee2022.semi_durable.share"),
         "Utrecht labels HASA and art. 64 exits 'Bestendig - ...' under the old definition",
     ),
-    "M_EXACT_DUPLICATE": (
-        ("kb2020.ever_sheltered.all", "ee2022.participants.all", "ppe2019.scenario_base.utrecht"),
-        "Utrecht's copy-paste duplicate rows would count twice",
-    ),
     "M_CROSS_SHEET": (
-        ("ppe2019.scenario_base.amsterdam", "kb2020.ever_sheltered.all",
-         "ee2022.participants.all"),
+        ("ppe2019.scenario_base.amsterdam", "kb2020.ever_sheltered.all"),
         "Amsterdam people moved from the pre-LSO sheet to the official one appear on both",
     ),
-    "X_NON_PARTICIPANT": (
-        ("ppe2019.scenario_base.eindhoven", "kb2020.ever_sheltered.all",
-         "ee2022.participants.all"),
-        "Eindhoven's municipal-shelter-only users are not LVV stays",
+    "M_KEY_DUPLICATE": (
+        ("kb2020.ever_sheltered.all", "ppe2019.scenario_base.groningen"),
+        "the same key twice with conflicting values would count twice",
     ),
     "R_DAYMONTH_SWAP": (
-        ("kb2020.ever_sheltered.all", "ee2022.participants.all", "kb2020.present.all",
-         "ee2022.leavers.all"),
+        ("kb2020.ever_sheltered.all", "ee2022.participants.all"),
         "exit dates with day and month swapped fall before admission and get quarantined",
     ),
+    "R_SENTINEL_TO_MISSING": (
+        ("ppe2019.scenario_base.rotterdam", "ee2022.participants.all"),
+        "Rotterdam's -99 for unknown would fail validation and be quarantined",
+    ),
+    "R_IMPOSSIBLE_AGE_TO_MISSING": (
+        ("kb2020.present.all", "ee2022.participants.all"),
+        "rows with an impossible age would be quarantined instead of repaired",
+    ),
+    "M_EXACT_DUPLICATE": (
+        ("kb2020.ever_sheltered.all", "ppe2019.scenario_base.utrecht"),
+        "Utrecht's copy-paste duplicate rows would count twice",
+    ),
+    "X_NON_PARTICIPANT": (
+        ("ppe2019.scenario_base.eindhoven", "kb2020.ever_sheltered.all"),
+        "Eindhoven's municipal-shelter-only users are not LVV stays",
+    ),
 }
+# Found on the default data (reported to the lead): these two steps do not yet move a hard
+# figure. Utrecht's five copy-paste duplicates all fall on out-of-covenant stays or on stays
+# admitted after 2020-11-01 (which ee2022 counts as persons, so a duplicate is invisible); the
+# Eindhoven non-participants fail validation without the step and are quarantined instead.
+# strict: once the generator places them where they matter, the xfail turns into a failure.
+NOT_YET_MATTERING = {
+    "M_EXACT_DUPLICATE": "Utrecht duplicates only on out-of-covenant or post-2020-11-01 stays",
+    "X_NON_PARTICIPANT": "without the step the non-participants are quarantined, not counted",
+}
+
+
+def _step_params() -> list:
+    return [
+        pytest.param(step, marks=pytest.mark.xfail(reason=NOT_YET_MATTERING[step], strict=True))
+        if step in NOT_YET_MATTERING else step
+        for step in STEPS_THAT_MATTER
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -93,8 +118,7 @@ def test_waterfall_from_the_raw_delivery_closes(clean):
         assert lines.loc["raw_rows", "remaining"] >= n_pilot
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("step", sorted(STEPS_THAT_MATTER))
+@pytest.mark.parametrize("step", _step_params())
 def test_switching_off_a_cleaning_step_breaks_a_named_hard_figure(step, raw_dir, tmp_path):
     named, why = STEPS_THAT_MATTER[step]
     stays = _ingest(raw_dir, tmp_path / "clean", skip=(step,))
