@@ -226,3 +226,20 @@ def _write_trail(folder: Path) -> None:
     })
     quarantine.to_parquet(folder / "quarantine.parquet")
     changes.to_parquet(folder / "changes.parquet")
+
+
+def test_capacity_csv_from_ingest_takes_precedence_and_bad_rows_are_named(tmp_path, defs, truth):
+    from lvv_eval.definitions import DefinitionsError
+    from lvv_eval.indicators import load_capacity
+
+    assert load_capacity(defs, tmp_path)["source"].str.contains("2020 letter").all()
+    rows = [f"{p},{n},2019-01-01,,test" for p, n in
+            defs.agreed_places["places"].items()]
+    (tmp_path / "capacity.csv").write_text(
+        "pilot,places,valid_from,valid_to,source\n" + "\n".join(rows).replace(
+            "Amsterdam,360", "Amsterdam,400") + "\n")
+    capacity = load_capacity(defs, tmp_path)
+    assert compute_figure(defs, "kb2020.capacity.amsterdam", truth, capacity).value == 400
+    (tmp_path / "capacity.csv").write_text("pilot,places\nAmsterdam,360\nAmsterdamm,1\n")
+    with pytest.raises(DefinitionsError, match=r"capacity.csv, row 3, column pilot: unknown pilot"):
+        load_capacity(defs, tmp_path)
