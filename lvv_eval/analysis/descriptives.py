@@ -14,7 +14,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.duration.survfunc import SurvfuncRight
 
-from lvv_eval.analysis.prepare import CENSORED, OutcomeScheme, event_coding, resolve_scheme
+from lvv_eval.analysis.prepare import OutcomeScheme, event_coding, resolve_scheme
 from lvv_eval.analysis.warnings import SmallCellWarning
 from lvv_eval.config import PILOTS
 
@@ -288,7 +288,6 @@ def _median_ci_log(sf: SurvfuncRight, alpha: float) -> tuple[float, float]:
 
 
 __all__ = [
-    "CENSORED",
     "capacity_from_places",
     "exits_by_reason",
     "kaplan_meier",

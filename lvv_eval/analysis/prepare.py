@@ -123,7 +123,7 @@ def time_to_event(stays: pd.DataFrame, scheme: OutcomeScheme | str) -> pd.DataFr
 
     Columns: ``stay_id``, ``person_id``, ``pilot``, ``time`` (days, >= 1), ``event`` (0 censored,
     1..K outcome classes in scheme order), ``cause`` (class label or ``censored``), ``exit_reason``,
-    ``admission_date``, ``shelter_24h``, ``guidance_intensity``, ``n_prior``, ``prior_band``,
+    ``admission_date``, ``admission_year``, ``shelter_24h``, ``guidance_intensity``, ``n_prior``, ``prior_band``,
     ``safe_country``, ``asylum_background``, ``age``, ``age_10y``, ``female``, ``family``,
     ``in_covenant``, ``exclusion_reason``. Booleans become 0/1 floats (NaN where unknown). The frame carries the event
     coding in ``.attrs["coding"]``.
@@ -153,6 +153,7 @@ def time_to_event(stays: pd.DataFrame, scheme: OutcomeScheme | str) -> pd.DataFr
             "cause": pd.Categorical(cause, categories=[CENSORED, *coding.classes]),
             "exit_reason": stays["exit_reason"],
             "admission_date": stays["admission_date"],
+            "admission_year": stays["admission_date"].dt.year.astype("int64"),
             "shelter_24h": _nullable_bool_as_float(stays["shelter_24h"]),
             "guidance_intensity": stays["guidance_intensity"],
             "n_prior": stays["n_prior_departure_procedures"].astype("Float64").astype("float64"),

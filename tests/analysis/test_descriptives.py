@@ -83,3 +83,9 @@ def test_kaplan_meier_and_length_of_stay(tte):
     ok = los["upper"].notna()
     assert (los.loc[ok, "lower"] <= los.loc[ok, "median_days"]).all()
     assert (los.loc[ok, "median_days"] <= los.loc[ok, "upper"]).all()
+
+
+def test_rates_over_time_by_pilot_and_admission_year(tte):
+    rates = rates_per_100_person_years(tte, by=["pilot", "admission_year"])
+    assert set(rates["admission_year"]) == set(tte["admission_year"])
+    assert rates["events"].sum() == (tte["event"] > 0).sum()
