@@ -167,6 +167,7 @@ def pilot_records(cohort: Cohort, layout: Layout, rng: np.random.Generator) -> p
 
 
 def locate_field(layout: Layout, field_name: str) -> ColumnSpec | None:
+    """The first column (wide or event) that shows ``field_name``, if any."""
     for col in layout.all_columns():
         if col.field == field_name:
             return col
@@ -283,8 +284,11 @@ def sentinel_faults(cells: dict[str, EncodedColumn], records: pd.DataFrame) -> l
         if col.sentinel is None:
             continue
         rows = np.flatnonzero(col.sentinel & real)
-        for i in rows.tolist():
-            faults.append(Fault("sentinel_unknown", int(records["_rid"].iat[i]), header, records["_stay_id"].iat[i], ""))
+        rids = records["_rid"].to_numpy()[rows].tolist()
+        stay_ids = records["_stay_id"].to_numpy()[rows].tolist()
+        faults.extend(
+            Fault("sentinel_unknown", rid, header, stay_id, "") for rid, stay_id in zip(rids, stay_ids, strict=True)
+        )
     return faults
 
 
@@ -296,13 +300,9 @@ def _month_name(layout: Layout, month: int) -> str:
     return names[month - 1] if names else str(month)
 
 
-def file_name(layout: Layout, cut: pd.Timestamp, part: int = 1) -> str:
-    """The delivery's file name (with its data cut date), numbered when split."""
-    name = layout.file_name.format(cut=cut)
-    if part > 1:
-        stem, dot, ext = name.rpartition(".")
-        name = f"{stem} deel {part}.{ext}"
-    return name
+def file_name(layout: Layout, cut: pd.Timestamp) -> str:
+    """The delivery's file name, with its data cut date."""
+    return layout.file_name.format(cut=cut)
 
 
 def title_lines(layout: Layout, cut: pd.Timestamp) -> list[str]:
@@ -325,30 +325,27 @@ def codebook_files(layout: Layout) -> dict[str, bytes]:
 
 def split_sheets(layout: Layout, records: pd.DataFrame, cells: dict[str, EncodedColumn], cut: pd.Timestamp,
                  max_rows: int) -> tuple[dict[str, list[RawSheet]], pd.DataFrame]:
-    """Cut the ordered rows into files and sheets; returns them and each row's file/sheet/row."""
+    """Cut the ordered rows into files and sheets; returns them and each row's file/sheet/row.
+
+    A sheet that would pass Excel's row limit continues on numbered sheets ('name (2)', ...).
+    """
     title = title_lines(layout, cut)
     headers = list(cells)
     capacity = max_rows - len(title) - 1 if layout.format == "xlsx" else len(records) + 1
     files: dict[str, list[RawSheet]] = {}
     place = pd.DataFrame(index=range(len(records)), columns=["source_file", "sheet", "source_row"], dtype=object)
     group_names = layout.sheets["names"]
-    part = 1
+    rel = f"{layout.folder}/{file_name(layout, cut)}"
     for group in group_names:
         rows = np.flatnonzero((records["_group"] == group).to_numpy())
         if len(rows) == 0 and layout.format != "xlsx":
             continue
         chunks = [rows[i : i + capacity] for i in range(0, max(len(rows), 1), capacity)]
         for k, chunk in enumerate(chunks):
+            sheet_name = ""
             if layout.format == "xlsx":
-                sheet_name = group_names[group] if k == 0 else f"{group_names[group]} ({k + 1})"
-                sheet_name = sheet_name[:31]
-                rel = f"{layout.folder}/{file_name(layout, cut, part)}"
-                if sum(s.n_rows for s in files.get(rel, [])) + len(chunk) > 4 * capacity:
-                    part += 1  # keep files to a size Excel users can open
-                    rel = f"{layout.folder}/{file_name(layout, cut, part)}"
-            else:
-                sheet_name = ""
-                rel = f"{layout.folder}/{file_name(layout, cut)}"
+                suffix = "" if k == 0 else f" ({k + 1})"
+                sheet_name = group_names[group][: 31 - len(suffix)] + suffix
             sheet = RawSheet(sheet_name, headers, [_take(cells[h], chunk) for h in headers], title)
             files.setdefault(rel, []).append(sheet)
             place.loc[chunk, "source_file"] = rel
@@ -402,23 +399,21 @@ def render_pilot(cohort: Cohort, layout: Layout, seed: int, max_rows: int = EXCE
 def fault_table(faults: list[Fault], layout: Layout, cells: dict[str, EncodedColumn], place: pd.DataFrame,
                 pos: dict[int, int]) -> pd.DataFrame:
     """The answer-key rows of one pilot's faults, with where they are and the raw value."""
-    rows = []
-    for f in faults:
-        i = pos[f.rid]
-        rows.append({
-            "pilot": layout.pilot,
-            "fault_type": f.fault_type,
-            "source_file": place.at[i, "source_file"],
-            "sheet": place.at[i, "sheet"],
-            "source_row": int(place.at[i, "source_row"]),
-            "column": f.header,
-            "stay_id": f.stay_id or "",
-            "raw_value": cells[f.header].display(i) if f.header else "",
-            "true_value": f.true_value,
-            "expected_handling": f.expected_handling,
-            "rule_id": f.rule_id,
-        })
-    table = pd.DataFrame(rows, columns=[c for c in FAULT_COLUMNS if c != "fault_id"])
+    at = np.array([pos[f.rid] for f in faults], dtype=np.int64)
+    rows = {
+        "pilot": layout.pilot,
+        "fault_type": [f.fault_type for f in faults],
+        "source_file": place["source_file"].to_numpy()[at],
+        "sheet": place["sheet"].to_numpy()[at],
+        "source_row": place["source_row"].to_numpy()[at].astype(np.int64),
+        "column": [f.header for f in faults],
+        "stay_id": [f.stay_id or "" for f in faults],
+        "raw_value": [cells[f.header].display(i) if f.header else "" for f, i in zip(faults, at.tolist(), strict=True)],
+        "true_value": [f.true_value for f in faults],
+        "expected_handling": [f.expected_handling for f in faults],
+        "rule_id": [f.rule_id for f in faults],
+    }
+    table = pd.DataFrame(rows, columns=[c for c in FAULT_COLUMNS if c != "fault_id"], index=range(len(faults)))
     table = table.sort_values(["source_file", "sheet", "source_row", "fault_type", "column"], kind="stable")
     prefix = layout.pilot[:3].upper()
     table.insert(0, "fault_id", [f"{prefix}-{k:05d}" for k in range(1, len(table) + 1)])
@@ -429,6 +424,7 @@ def fault_table(faults: list[Fault], layout: Layout, cells: dict[str, EncodedCol
 
 
 def sha256_of(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):

@@ -185,7 +185,7 @@ class FaultInjector:
         raise RuntimeError(f"could not find a fresh source id like {template!r}")
 
     def clone(self, rid: int, role: str, anchor: int, offset: int, **changes: Any) -> int:
-        """Append a copy of record ``rid`` as a new raw record; returns its id."""
+        """Add a copy of truth record ``rid`` as a new raw record; returns its id."""
         new = self.records.loc[[rid]].copy()
         new_rid = self._next_rid
         self._next_rid += 1
@@ -197,7 +197,7 @@ class FaultInjector:
         new["_stay_id"] = None
         for col, value in changes.items():
             new[col] = value
-        self.records = pd.concat([self.records, new])
+        self._clones.append(new)  # joined to the records once, by run()
         self.touched.add(new_rid)
         return new_rid
 
@@ -395,3 +395,6 @@ class FaultInjector:
                 getattr(self, f"inject_{fault_type}")(-1 if count == "all" else int(count))
         if (self.records["_role"] == ROLE_NON_PARTICIPANT).any():
             self.note_non_participants()
+        if self._clones:
+            self.records = pd.concat([self.records, *self._clones])
+            self._clones = []

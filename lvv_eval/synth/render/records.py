@@ -31,10 +31,13 @@ def _modified_dates(frame: pd.DataFrame, cut: pd.Timestamp, rng: np.random.Gener
     return (latest + delay).clip(upper=cut)
 
 
+FORMER_BBB_WINDOW = pd.Timedelta(days=14)
+
+
 def _former_bbb(stays: pd.DataFrame) -> pd.Series:
-    """Clients who came over from the municipality's BBB: admitted on the pilot's first day."""
+    """Clients who came over from the municipality's BBB: admitted in the pilot's first two weeks."""
     first_day = stays["admission_date"].min()
-    return pd.Series(stays["admission_date"] == first_day, index=stays.index)
+    return pd.Series(stays["admission_date"] < first_day + FORMER_BBB_WINDOW, index=stays.index)
 
 
 def stay_records(stays: pd.DataFrame, hidden: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
