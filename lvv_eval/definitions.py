@@ -29,6 +29,16 @@ UNIT_REDUCTIONS: tuple[str, ...] = ("none", "last_stay_per_person")
 BASE_WEIGHTS: tuple[str, ...] = ("person_days",)
 OPERATORS: tuple[str, ...] = ("in", "eq", "gt", "ge", "lt", "le", "is_null")
 CONDITION_KINDS: tuple[str, ...] = ("outcome", "known_at_reference", "where")
+LANGUAGES: tuple[str, ...] = ("en", "nl")
+# report wording the code needs from the YAML's `words` section, per language
+REQUIRED_WORDS: tuple[str, ...] = (
+    "count", "share", "mean", "capacity", "below_capacity", "percent_of_capacity",
+    "average_occupancy", "monitor_rounds", "reference_date", "pilot", "all_pilots",
+    "known_at_reference", "among", "where", "meeting", "raw_rows", "events", "quarantined_by",
+    "quarantine_gap", "merged_gap", "stays_clean", "stays_no_trail", "outside_population",
+    "admitted_after", "readmissions", "still_present", "left_before", "base",
+    "condition_not_met", "computed", "published", "published_other_pilot", "difference",
+)
 
 # measure -> keys an indicator with that measure must have
 MEASURE_NEEDS: dict[str, tuple[str, ...]] = {
@@ -96,6 +106,10 @@ class Definitions:
     def agreed_places(self) -> Mapping[str, Any]:
         return self.raw["agreed_places"]
 
+    def words(self, lang: str) -> Mapping[str, str]:
+        """Report wording in ``lang`` ("en" or "nl")."""
+        return self.raw["words"][lang]
+
     @property
     def reconciliation(self) -> Mapping[str, Any]:
         return self.raw.get("reconciliation", {})
@@ -127,7 +141,7 @@ def definitions_errors(raw: Mapping[str, Any]) -> list[str]:
     """Every problem in a parsed definitions mapping, each prefixed by its YAML path."""
     errors: list[str] = []
     for section in ("reference_dates", "outcome_schemes", "populations", "units", "bases",
-                    "indicators", "comparison", "agreed_places"):
+                    "indicators", "comparison", "agreed_places", "words"):
         if not isinstance(raw.get(section), dict):
             errors.append(f"{section}: missing or not a mapping")
     if errors:
@@ -146,6 +160,7 @@ def definitions_errors(raw: Mapping[str, Any]) -> list[str]:
     for name, base in raw["bases"].items():
         errors += _base_errors(f"bases.{name}", base)
     errors += _agreed_places_errors(raw["agreed_places"])
+    errors += _words_errors(raw["words"])
     for fid, ind in raw["indicators"].items():
         errors += indicator_errors(raw, f"indicators.{fid}", ind, needs_context=True)
     for name, step in (raw.get("reconciliation") or {}).items():
@@ -223,6 +238,16 @@ def _reconciliation_errors(where: str, step: Any) -> list[str]:
     errors = _label_errors(where, step)
     if isinstance(step, dict) and not (step.get("rules") or step.get("rule_prefixes")):
         errors.append(f"{where}: give `rules` (rule ids) or `rule_prefixes`")
+    return errors
+
+
+def _words_errors(words: Mapping[str, Any]) -> list[str]:
+    errors = [f"words.{lang}: missing" for lang in LANGUAGES if not isinstance(words.get(lang), dict)]
+    if errors:
+        return errors
+    for lang in LANGUAGES:
+        errors += [f"words.{lang}.{key}: missing" for key in REQUIRED_WORDS
+                   if not str(words[lang].get(key, "")).strip()]
     return errors
 
 

@@ -264,42 +264,20 @@ def compute_figure(
 # ---------------------------------------------------------------------------------------------
 # in words
 
-_WORDS = {
-    "en": {
-        "count": "number of", "share": "percentage of", "mean": "mean {column} of",
-        "capacity": "agreed places", "below_capacity": "every pilot below its agreed places:",
-        "percent_of_capacity": "as a percentage of agreed places:",
-        "average_occupancy": "average occupied places (person-days / days in the period) of",
-        "monitor_rounds": "monitor rounds up to the reference date",
-        "with": "with", "on": "reference date", "pilot": "pilot", "all": "all pilots",
-        "known": "{column} set on or before the reference date", "in": "in",
-        "where": "{column} {op} {value}", "meeting": "meeting",
-    },
-    "nl": {
-        "count": "aantal", "share": "percentage van", "mean": "gemiddelde {column} van",
-        "capacity": "afgesproken plaatsen", "below_capacity": "elke pilot onder de afgesproken plaatsen:",
-        "percent_of_capacity": "als percentage van de afgesproken plaatsen:",
-        "average_occupancy": "gemiddeld bezette plaatsen (persoonsdagen / dagen in de periode) van",
-        "monitor_rounds": "monitorrondes tot en met de peildatum",
-        "with": "met", "on": "peildatum", "pilot": "pilot", "all": "alle pilots",
-        "known": "{column} vastgesteld op of voor de peildatum", "in": "in",
-        "where": "{column} {op} {value}", "meeting": "waarvan",
-    },
-}
 _OPS = {"in": "in", "eq": "=", "gt": ">", "ge": ">=", "lt": "<", "le": "<=", "is_null": "is null:"}
 
 
 def _condition_words(defs: Definitions, condition: Mapping[str, Any], lang: str) -> list[str]:
-    words = _WORDS[lang]
+    words = defs.words(lang)
     parts = []
     if "outcome" in condition:
         out = condition["outcome"]
         parts.append(outcome_label(defs, out["scheme"], out["class"], lang))
     if "known_at_reference" in condition:
         k = condition["known_at_reference"]
-        text = words["known"].format(column=k["column"])
+        text = words["known_at_reference"].format(column=k["column"])
         if "in" in k:
-            text += f" ({words['in']} {', '.join(map(str, k['in']))})"
+            text += f" ({words['among']} {', '.join(map(str, k['in']))})"
         parts.append(text)
     for column, cond in (condition.get("where") or {}).items():
         (op, value), = cond.items()
@@ -310,13 +288,13 @@ def _condition_words(defs: Definitions, condition: Mapping[str, Any], lang: str)
 
 def describe_indicator(defs: Definitions, spec: Mapping[str, Any], lang: str = "en") -> str:
     """The indicator's definition in words (``lang`` "en" or "nl"), built from YAML labels."""
-    words = _WORDS[lang]
+    words = defs.words(lang)
     measure = spec["measure"]
     ref = spec.get("reference_date")
     ref_text = ""
     if ref is not None:
         ref_date = resolve_reference_date(defs, ref).date()
-        ref_text = f"{words['on']} {ref_date}"
+        ref_text = f"{words['reference_date']} {ref_date}"
     head = words[measure].format(column=spec.get("column", ""))
     pieces = [head]
     if "unit" in spec:
@@ -327,7 +305,7 @@ def describe_indicator(defs: Definitions, spec: Mapping[str, Any], lang: str = "
         pieces.append(f"{words['meeting']}: " + "; ".join(_condition_words(defs, spec["condition"], lang)))
     pilot = spec.get("pilot")
     if pilot is not None:
-        pieces.append(f"- {words['pilot']}: {words['all'] if pilot == 'all' else pilot}")
+        pieces.append(f"- {words['pilot']}: {words['all_pilots'] if pilot == 'all' else pilot}")
     if ref_text:
         pieces.append(f"- {ref_text}")
     note = spec.get(f"note_{lang}")

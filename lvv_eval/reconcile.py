@@ -18,9 +18,11 @@ import pandas as pd
 
 from lvv_eval import config
 from lvv_eval.definitions import (
+    LANGUAGES,
     Definitions,
     condition_mask,
     label,
+    load_definitions,
     pilot_mask,
     reduce_to_unit,
     resolve_reference_date,
@@ -134,43 +136,51 @@ def delivery_lines(
     merged_per_rule = merged.assign(_key=_row_key(merged)).groupby("rule_id")["_key"].nunique()
 
     remaining = accounting.get("raw_rows", 0)
-    lines = [_line("raw_rows", "raw rows in the delivery", "ruwe regels in de levering",
-                   remaining, remaining, "manifest.json row_accounting")]
+    lines = [_line("raw_rows", _said(defs, "raw_rows"), remaining, remaining,
+                   "manifest.json row_accounting")]
 
-    def remove(step: str, en: str, nl: str, n: int, detail: str = "") -> None:
+    def remove(step: str, labels: tuple[str, str], n: int, detail: str = "") -> None:
         nonlocal remaining
         if n:
             remaining -= n
-            lines.append(_line(step, en, nl, -n, remaining, detail))
+            lines.append(_line(step, labels, -n, remaining, detail))
 
     nonpart = steps.get("non_participants")
     if nonpart:
-        remove("non_participants", label(nonpart, "en"), label(nonpart, "nl"),
-               accounting.get("non_participants", 0))
-    remove("events", "event rows folded into their stay (long layout)",
-           "gebeurtenisregels samengevoegd in hun verblijf (lange opmaak)",
-           accounting.get("events", 0))
+        remove("non_participants", _labels(nonpart), accounting.get("non_participants", 0))
+    remove("events", _said(defs, "events"), accounting.get("events", 0))
     for rule, n in q_rules.value_counts().sort_index().items():
-        remove(f"quarantined:{rule}", f"quarantined by rule {rule}",
-               f"in quarantaine door regel {rule}", int(n))
-    remove("quarantined:unexplained", "quarantined, not in quarantine.parquet",
-           "in quarantaine, niet in quarantine.parquet",
+        remove(f"quarantined:{rule}", _said(defs, "quarantined_by", rule=rule), int(n))
+    remove("quarantined:unexplained", _said(defs, "quarantine_gap"),
            accounting.get("quarantined", 0) - int(len(quarantine)), "audit trail gap")
     for rule, n in merged_per_rule.items():
-        remove(f"merged:{rule}", f"{label(dup_step, 'en')} ({rule})",
-               f"{label(dup_step, 'nl')} ({rule})", int(n))
-    remove("merged:unexplained", "merged away, not in changes.parquet",
-           "samengevoegd, niet in changes.parquet",
+        en, nl = _labels(dup_step)
+        remove(f"merged:{rule}", (f"{en} ({rule})", f"{nl} ({rule})"), int(n))
+    remove("merged:unexplained", _said(defs, "merged_gap"),
            accounting.get("merged", 0) - int(merged_per_rule.sum()), "audit trail gap")
-    lines.append(_line("stays", "stays in data_clean", "verblijven in data_clean", 0, remaining,
+    lines.append(_line("stays", _said(defs, "stays_clean"), 0, remaining,
                        "" if remaining == stays_of_pilot else
                        f"MISMATCH: the stays table holds {stays_of_pilot}"))
     return lines
 
 
-def _line(step: str, en: str, nl: str, change: float, remaining: float,
+def _labels(entry: Mapping[str, Any]) -> tuple[str, str]:
+    return label(entry, "en"), label(entry, "nl")
+
+
+def _said(defs: Definitions, key: str, **fill: Any) -> tuple[str, str]:
+    """The words for ``key`` in English and Dutch; a fill value that is a YAML entry with labels
+    is put in its own language."""
+    out = []
+    for lang in LANGUAGES:
+        values = {k: label(v, lang) if isinstance(v, Mapping) else v for k, v in fill.items()}
+        out.append(defs.words(lang)[key].format(**values))
+    return out[0], out[1]
+
+
+def _line(step: str, labels: tuple[str, str], change: float, remaining: float | None,
           detail: str = "") -> dict[str, Any]:
-    return {"step": step, "label_en": en, "label_nl": nl, "change": change,
+    return {"step": step, "label_en": labels[0], "label_nl": labels[1], "change": change,
             "remaining": remaining, "detail": detail}
 
 
@@ -186,50 +196,44 @@ def definition_lines(
     population = defs.populations[spec["population"]]
     for column, cond in (population.get("where") or {}).items():
         kept = table[where_mask(table, {column: cond})]
-        removed = len(table) - len(kept)
-        remaining -= removed
+        remaining -= len(table) - len(kept)
         (op, value), = cond.items()
-        words = (population.get("removed") or {}).get(column) or {
-            "label_en": f"outside the population: not {column} {op} {value}",
-            "label_nl": f"buiten de populatie: niet {column} {op} {value}",
-        }
-        lines.append(_line(f"population:{column}", label(words, "en"), label(words, "nl"),
-                           -removed, remaining, label(population, "en")))
+        removed_words = (population.get("removed") or {}).get(column)
+        labels = (_labels(removed_words) if removed_words else
+                  _said(defs, "outside_population", column=column, op=op, value=value))
+        lines.append(_line(f"population:{column}", labels, -(len(table) - len(kept)), remaining,
+                           label(population, "en")))
         table = kept
     admitted = table[stay_status(table, ref) != "not_admitted"]
     remaining -= len(table) - len(admitted)
-    lines.append(_line("admitted_after", f"admitted after the reference date {ref.date()}",
-                       f"ingestroomd na de peildatum {ref.date()}", -(len(table) - len(admitted)),
-                       remaining))
+    lines.append(_line("admitted_after", _said(defs, "admitted_after", date=ref.date()),
+                       -(len(table) - len(admitted)), remaining))
     units = reduce_to_unit(defs, admitted, spec["unit"], ref)
     if len(units) != len(admitted):
         remaining -= len(admitted) - len(units)
-        lines.append(_line("readmissions", "earlier stays of readmitted persons (persons counted once, by their last stay)",
-                           "eerdere verblijven van heropgenomen personen (personen eenmaal geteld, laatste verblijf)",
+        lines.append(_line("readmissions", _said(defs, "readmissions"),
                            -(len(admitted) - len(units)), remaining))
     status = stay_status(units, ref)
     base = defs.bases[spec["base"]]
-    for excluded in [s for s in ("present", "left") if s not in base["status"]]:
+    for excluded, key in (("present", "still_present"), ("left", "left_before")):
+        if excluded in base["status"]:
+            continue
         n = int((status == excluded).sum())
         remaining -= n
-        words = {"present": ("still present on the reference date", "nog aanwezig op de peildatum"),
-                 "left": ("left before the reference date", "uitgestroomd voor de peildatum")}
-        en, nl = words[excluded]
-        lines.append(_line(f"base:{excluded}", en, nl, -n, remaining, label(base, "en")))
+        lines.append(_line(f"base:{excluded}", _said(defs, key), -n, remaining,
+                           label(base, "en")))
     in_base = units[status.isin(base["status"]).to_numpy()]
-    lines.append(_line("base", f"base: {label(base, 'en')}", f"basis: {label(base, 'nl')}", 0,
-                       len(in_base)))
+    lines.append(_line("base", _said(defs, "base", base=base), 0, len(in_base)))
     if "condition" not in spec:
         return lines, float(len(in_base))
     meets = condition_mask(defs, in_base, spec["condition"], ref)
-    n_out = int((~meets).sum())
-    lines.append(_line("condition", "not meeting the figure's condition",
-                       "voldoet niet aan de voorwaarde van het cijfer", -n_out, int(meets.sum())))
+    lines.append(_line("condition", _said(defs, "condition_not_met"), -int((~meets).sum()),
+                       int(meets.sum())))
     recoded = recoded_units(defs, in_base, changes)
     if recoded is not None:
         lines.append(_line(
-            "temporary_recoded", label(defs.reconciliation["temporary_recoded"], "en"),
-            label(defs.reconciliation["temporary_recoded"], "nl"), 0, int(meets.sum()),
+            "temporary_recoded", _labels(defs.reconciliation["temporary_recoded"]), 0,
+            int(meets.sum()),
             f"{int(recoded.sum())} in the base, of which {int((recoded & ~meets).sum())} now "
             f"outside the figure and {int((recoded & meets).sum())} inside",
         ))
@@ -261,8 +265,6 @@ def reconcile_figure(
     published: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The waterfall for one figure and pilot (default: the figure's own pilot)."""
-    from lvv_eval.definitions import load_definitions
-
     defs = defs or load_definitions()
     if figure_id not in defs.indicators:
         raise KeyError(f"no indicator defined for figure {figure_id!r}")
@@ -279,8 +281,7 @@ def reconcile_figure(
     if trail.available:
         lines += delivery_lines(defs, trail, n_stays, pilot)
     else:
-        lines.append(_line("stays", "stays (no ingest audit trail found)",
-                           "verblijven (geen audittrail van ingest gevonden)", 0, n_stays,
+        lines.append(_line("stays", _said(defs, "stays_no_trail"), 0, n_stays,
                            f"looked in {trail.clean_dir}"))
     changes = _pilot_rows(trail.changes, pilot) if trail.changes is not None else None
     def_lines, numerator = definition_lines(defs, spec, stays, pilot, changes)
@@ -288,8 +289,8 @@ def reconcile_figure(
     result = compute_indicator(defs, spec, stays,
                                capacity if capacity is not None else capacity_from_definitions(defs),
                                pilot=pilot)
-    lines.append(_line("computed", "computed figure", "berekend cijfer", 0, result.value,
-                       f"{numerator:g} / {result.denominator:g}" if spec["measure"] == "share" else ""))
+    share = f"{numerator:g} / {result.denominator:g}" if spec["measure"] == "share" else ""
+    lines.append(_line("computed", _said(defs, "computed"), 0, result.value, share))
     lines += _published_lines(defs, figure_id, pilot, spec, result.value, published)
     table = pd.DataFrame(lines, columns=list(WATERFALL_COLUMNS))
     table.attrs.update(figure_id=figure_id, pilot=pilot)
@@ -301,14 +302,12 @@ def _published_lines(defs: Definitions, figure_id: str, pilot: str, spec: Mappin
     published = published if published is not None else load_published()
     row = published[published["figure_id"] == figure_id]
     if row.empty or pilot != spec["pilot"]:
-        return [_line("published", "published figure (not for this pilot alone)",
-                      "gepubliceerd cijfer (niet voor deze pilot alleen)", 0, None)]
+        return [_line("published", _said(defs, "published_other_pilot"), 0, None)]
     value = parse_published_value(defs, row.iloc[0]["value"])
-    lines = [_line("published", "published figure", "gepubliceerd cijfer", 0, value.number,
-                   row.iloc[0]["value"])]
+    lines = [_line("published", _said(defs, "published"), 0, value.number, row.iloc[0]["value"])]
     if value.number is not None and computed is not None:
-        lines.append(_line("difference", "computed minus published", "berekend min gepubliceerd",
-                           0, float(computed) - value.number))
+        lines.append(_line("difference", _said(defs, "difference"), 0,
+                           float(computed) - value.number))
     return lines
 
 

@@ -205,3 +205,10 @@ def test_where_conditions_treat_missing_as_not_meeting():
         True, False, False]
     assert list(where_mask(stays, {"n_prior_departure_procedures": {"is_null": True}})) == [
         False, False, True]
+
+
+def test_report_words_must_exist_in_both_languages(tmp_path):
+    raw = raw_yaml()
+    del raw["words"]["nl"]["computed"]
+    with pytest.raises(DefinitionsError, match=r"words\.nl\.computed: missing"):
+        load_definitions(write_yaml(tmp_path, raw))
