@@ -159,6 +159,13 @@ class FaultInjector:
             ok &= (rec["_event"] == event).to_numpy()
         return rec["_rid"].to_numpy()[ok]
 
+    def single_stay(self) -> pd.Series:
+        """Records of people with one stay only (faults that need the person's stay unambiguous)."""
+        rec = self.records
+        first = rec["_role"] == ROLE_STAY
+        counts = rec.loc[first, "source_id"].value_counts()
+        return rec["source_id"].map(counts).fillna(0).eq(1)
+
     def pick(self, rids: np.ndarray, count: int) -> list[int]:
         """Up to ``count`` distinct record ids, drawn at random, marked as touched."""
         if count <= 0 or len(rids) == 0:
@@ -223,7 +230,7 @@ class FaultInjector:
         swapped = pd.to_datetime(
             {"year": ex.dt.year.where(swappable, 2000), "month": day.where(swappable, 1), "day": month.where(swappable, 1)}
         )
-        ok = swappable & (swapped < rec["admission_date"])
+        ok = swappable & (swapped < rec["admission_date"]) & self.single_stay()
         for rid in self.pick(self.candidates(ok, t.event), count):
             r = self.row(rid)
             bad = pd.Timestamp(year=r["exit_date"].year, month=r["exit_date"].day, day=r["exit_date"].month)
@@ -336,7 +343,7 @@ class FaultInjector:
         rec = self.records
         end = rec[["exit_date", "scenario_date", "mrt_date"]].min(axis=1).fillna(rec["data_cut_date"])
         room = (end - rec["admission_date"]).dt.days
-        ok = (rec["registration_group"] == "official") & (room >= 2)
+        ok = (rec["registration_group"] == "official") & (room >= 2) & self.single_stay()
         for rid in self.pick(self.candidates(ok), count):
             r = self.row(rid)
             span = int((min(r[["exit_date", "scenario_date", "mrt_date"]].dropna(), default=r["data_cut_date"]) - r["admission_date"]).days)
