@@ -67,14 +67,16 @@ def truth_stays() -> pd.DataFrame:
     return calibrated_cohort().stays
 
 
-def _definitions(path: Path | None) -> Definitions:
+def definitions_from_args(path: Path | None) -> Definitions:
+    """The definitions file named on the command line (or the package's); errors for the user."""
     try:
         return load_definitions(path)
     except DefinitionsError as exc:
         raise UserError(str(exc)) from exc
 
 
-def _stays(args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
+def stays_from_args(args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
+    """The stays chosen on the command line (--truth, --stays or data_clean/) and their source."""
     if args.truth:
         return truth_stays(), "SYNTHETIC calibrated truth (lvv_eval.synth.calibrate)"
     path = args.stays or config.clean_dir() / "stays.parquet"
@@ -84,8 +86,8 @@ def _stays(args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
 
 def run_cli(args: argparse.Namespace) -> int:
     """Print the reproduce table (or a reconciliation waterfall) and write it as CSV."""
-    defs = _definitions(args.definitions)
-    stays, source = _stays(args)
+    defs = definitions_from_args(args.definitions)
+    stays, source = stays_from_args(args)
     try:
         capacity = load_capacity(defs)
     except DefinitionsError as exc:
