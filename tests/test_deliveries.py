@@ -412,3 +412,29 @@ class ColumnSpecLike:
     def __init__(self, spec: dict) -> None:
         self.header, self.encode, self.field = spec["header"], spec["encode"], "event_date"
         self.options = {k: v for k, v in spec.items() if k not in ("header", "encode")}
+
+
+def test_same_bytes_in_another_process_and_time_zone(small: Delivery, tmp_path: Path) -> None:
+    """No dependence on hash randomisation, the clock or the time zone (Excel zip entries included)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pathlib import Path; from lvv_eval.synth.dgp import simulate_cohort; "
+        "from lvv_eval.synth.render.deliveries import write_deliveries; "
+        "write_deliveries(simulate_cohort(1500, seed=11), Path(sys.argv[1]), seed=4)"
+    )
+    env = os.environ | {"PYTHONHASHSEED": "12345", "TZ": "America/New_York"}
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "p")], check=True, env=env)
+    assert sha256s(tmp_path / "p") == sha256s(small.folder)
+
+
+def test_rotterdam_is_windows_1252(small: Delivery) -> None:
+    layout = LAYOUTS["Rotterdam"]
+    (source_file,) = {f for f, _ in small.tables("Rotterdam")}
+    data = (small.folder / source_file).read_bytes()
+    assert layout.raw["csv"]["encoding"] == "cp1252" and "ë".encode("cp1252") in data
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    assert data.decode("cp1252").splitlines()[0].startswith("Cliëntnummer;")
