@@ -438,3 +438,12 @@ def test_rotterdam_is_windows_1252(small: Delivery) -> None:
     with pytest.raises(UnicodeDecodeError):
         data.decode("utf-8")
     assert data.decode("cp1252").splitlines()[0].startswith("Cliëntnummer;")
+
+
+def test_unencodable_value_names_file_line_and_column(tmp_path: Path) -> None:
+    from lvv_eval.synth.render.writers import write_csv
+
+    sheet = RawSheet("", ["Naam", "Land"], [EncodedColumn(np.array(["a", "b"], dtype=object)),
+                                            EncodedColumn(np.array(["Eritreë", "Türkiye ☃"], dtype=object))])
+    with pytest.raises(ValueError, match=r"x\.csv, line 3, column 'Land'"):
+        write_csv(tmp_path / "x.csv", sheet, ";", "cp1252", "\r\n")

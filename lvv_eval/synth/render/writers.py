@@ -157,5 +157,25 @@ def write_csv(path: Path, sheet: RawSheet, sep: str, encoding: str, line_termina
     path.parent.mkdir(parents=True, exist_ok=True)
     if sheet.title:
         raise ValueError(f"{path.name}: CSV deliveries have no title block")
-    data = csv_text(sheet, sep, line_terminator).encode(encoding, errors="strict")
+    text = csv_text(sheet, sep, line_terminator)
+    try:
+        data = text.encode(encoding, errors="strict")
+    except UnicodeEncodeError:
+        raise ValueError(_unencodable_cell(path, sheet, encoding)) from None
     path.write_bytes(data)
+
+
+def _unencodable_cell(path: Path, sheet: RawSheet, encoding: str) -> str:
+    """Which cell (line and column) has a character the file's encoding cannot write."""
+    for j, header in enumerate(sheet.headers):
+        try:
+            header.encode(encoding)
+        except UnicodeEncodeError:
+            return f"{path.name}, line 1, header {header!r}: not representable in {encoding}"
+        for i, value in enumerate(sheet.columns[j].values.tolist()):
+            try:
+                str(value).encode(encoding)
+            except UnicodeEncodeError:
+                return (f"{path.name}, line {i + sheet.first_data_row}, column {header!r}: value "
+                        f"{value!r} is not representable in {encoding}")
+    return f"{path.name}: text not representable in {encoding}"
