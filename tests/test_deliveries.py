@@ -447,3 +447,14 @@ def test_unencodable_value_names_file_line_and_column(tmp_path: Path) -> None:
                                             EncodedColumn(np.array(["Eritreë", "Türkiye ☃"], dtype=object))])
     with pytest.raises(ValueError, match=r"x\.csv, line 3, column 'Land'"):
         write_csv(tmp_path / "x.csv", sheet, ";", "cp1252", "\r\n")
+
+
+def test_truth_a_layout_cannot_show_is_refused(tmp_path: Path) -> None:
+    """Rotterdam's layout implies one registration group; a pre-LSO stay there is an error, not lost."""
+    from lvv_eval.synth.render.layout import LayoutError
+
+    cohort = simulate_cohort(300, seed=3)
+    rotterdam = cohort.stays.index[cohort.stays["pilot"] == "Rotterdam"][0]
+    cohort.stays.loc[rotterdam, "registration_group"] = "pre_lso"
+    with pytest.raises(LayoutError, match=r"rotterdam\.yaml: the layout implies registration_group=official"):
+        write_deliveries(cohort, tmp_path, seed=1)

@@ -107,7 +107,7 @@ class RenderedDelivery:
 
 def covered_fields(layout: Layout) -> set[str]:
     """Contract fields a reader can recover from this layout (columns, events or implied)."""
-    fields = {c.field for c in layout.all_columns()} | set()
+    fields = {c.field for c in layout.all_columns()}
     for ev in layout.events:
         fields.add(ev.date_field)
     for key in layout.implied:
@@ -132,7 +132,8 @@ def check_layout_covers_contract(layout: Layout, contract_fields: tuple[str, ...
 def check_implied_constants(layout: Layout, stays: pd.DataFrame) -> None:
     """Fields a layout implies as one constant value (e.g. only 'official') must be so in the truth."""
     for key, value in layout.implied.items():
-        if key in stays.columns and key in ("registration_group",) and value in ("official", "pre_lso"):
+        dtype = stays[key].dtype if key in stays.columns else None
+        if isinstance(dtype, pd.CategoricalDtype) and value in dtype.categories:
             found = sorted(set(stays[key].dropna().astype(str)) - {value})
             if found:
                 raise LayoutError(
