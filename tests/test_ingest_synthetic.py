@@ -103,7 +103,7 @@ def test_ingested_stays_equal_the_truth_table(result, key):
             assert diff.between(0, 1).all() and (a[eind].isna() == b[eind].isna()).all()
             a, b = a[~eind], b[~eind]
         same = (a.astype(object) == b.astype(object)).fillna(False) | (a.isna() & b.isna())
-        assert same.all(), f"{col}: {int((~same).sum())} differ, e.g. {stays.loc[~same, [col]].head(3)} vs {b[~same].head(3)}"
+        assert same.all(), f"{col}: {int((~same).sum())} differ, e.g. {a[~same].head(3).to_dict()} vs {b[~same].head(3).to_dict()}"
 
 
 def test_stays_meet_the_contract_and_carry_provenance(result):

@@ -115,13 +115,18 @@ def merge_duplicates(
         away, kept = cross_sheet_pairs(records, dict(cross["prefer"]))
         if len(away):
             merged.append(_merged_rows(records, away, kept, "M_CROSS_SHEET"))
-            earliest = records["admission_date"].to_numpy()[away]
-
-            def keep_earliest(frame: pd.DataFrame) -> pd.DataFrame:
-                adm = frame["admission_date"].copy()
-                adm.iloc[kept] = np.minimum(adm.iloc[kept].to_numpy(), earliest)
-                frame["admission_date"] = adm
-                return frame
+            def keep_earliest(frame: pd.DataFrame) -> dict[str, pd.Series]:
+                """The kept record takes the admission date (and the age at that admission) of
+                the merged-away record when that was earlier."""
+                adm = frame["admission_date"]
+                earlier = (adm.to_numpy()[away] < adm.to_numpy()[kept])
+                out = {}
+                for col in ("admission_date", "age_at_admission"):
+                    if col in frame.columns:
+                        new = frame[col].copy()
+                        new.iloc[kept[earlier]] = frame[col].iloc[away[earlier]].to_numpy()
+                        out[col] = new
+                return out
 
             records = apply_tracked(records, keep_earliest, rule_id=CROSS_SHEET_ADMISSION_RULE, step="merge",
                                     pilot=spec.pilot, log=log, column_names={v: k for k, v in spec.columns.items()},

@@ -8,7 +8,7 @@ the validation rules turn into a quarantine entry naming the rule.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,25 @@ from lvv_eval.ingest.spec import (
 
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _SERIAL = re.compile(r"^\d{1,6}(\.0+)?$")
+
+
+def by_unique(values: pd.Series, func: Callable[[pd.Series], tuple[pd.Series, ...]]) -> tuple[pd.Series, ...]:
+    """Apply ``func`` to the distinct non-missing values only and spread its outputs back.
+
+    Deliveries repeat the same labels and dates many times, so this is much faster than working
+    on every cell; missing cells give missing (or False for boolean outputs).
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    outputs = func(pd.Series(uniques, dtype=values.dtype))
+    spread = []
+    for out in outputs:
+        if pd.api.types.is_bool_dtype(out) and not isinstance(out.dtype, pd.BooleanDtype):
+            arr = np.append(out.to_numpy(dtype=bool), False)[codes]
+            spread.append(pd.Series(arr, index=values.index))
+        else:
+            taken = pd.api.extensions.take(out.array, codes, allow_fill=True)
+            spread.append(pd.Series(taken, index=values.index, dtype=out.dtype))
+    return tuple(spread)
 
 
 def check_columns(table: RawTable, spec: SourceSpec) -> None:
@@ -66,13 +85,17 @@ def _norm(values: pd.Series) -> pd.Series:
 
 def map_labels(values: pd.Series, mapping: Mapping[str, object]) -> tuple[pd.Series, pd.Series]:
     """Map labels case-insensitively; returns (mapped values, mask of unmapped non-missing)."""
+    return by_unique(values, lambda u: _map_labels(u, mapping))  # type: ignore[return-value]
+
+
+def _map_labels(values: pd.Series, mapping: Mapping[str, object]) -> tuple[pd.Series, pd.Series]:
     lookup = {str(k).strip().casefold(): v for k, v in mapping.items()}
     present = values.notna()
-    mapped = _norm(values).map(lookup)
+    norm = _norm(values)
+    mapped = pd.Series([lookup.get(v) for v in norm.astype(object)], index=values.index, dtype=object)
     mapped = mapped.where(present)
-    unmapped = present & mapped.isna() & ~_norm(values).isin(
-        [k for k, v in lookup.items() if v is None])
-    return mapped, unmapped
+    unmapped = present & mapped.isna() & ~norm.isin([k for k, v in lookup.items() if v is None])
+    return mapped, unmapped.astype(bool)
 
 
 def map_flags(values: pd.Series, true: Sequence[str], false: Sequence[str],
@@ -108,6 +131,17 @@ def parse_dates(
     month_names: Mapping[str, int] | None = None,
 ) -> tuple[pd.Series, pd.Series]:
     """Parse text dates by a list of formats (first match wins); returns (dates, unparsed mask)."""
+    return by_unique(values, lambda u: _parse_dates(u, formats, excel_serial=excel_serial,  # type: ignore[return-value]
+                                                    month_names=month_names))
+
+
+def _parse_dates(
+    values: pd.Series,
+    formats: Sequence[str],
+    *,
+    excel_serial: bool = False,
+    month_names: Mapping[str, int] | None = None,
+) -> tuple[pd.Series, pd.Series]:
     text = values.astype("str").str.strip()
     if month_names:
         text = _replace_month_names(text, month_names)
@@ -128,22 +162,30 @@ def parse_dates(
             idx = parsed.index[ok.to_numpy()]
             result[idx] = parsed[ok].astype("datetime64[ns]")
             todo[idx] = False
-    return result, todo & values.notna()
+    return result, (todo & values.notna()).astype(bool)
 
 
 def parse_ints(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Whole numbers (``"40"``, ``"40.0"``) to Int64; returns (numbers, unparsed mask)."""
+    return by_unique(values, _parse_ints)  # type: ignore[return-value]
+
+
+def _parse_ints(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     num = pd.to_numeric(values.astype("str").str.strip(), errors="coerce")
     whole = num.notna() & (np.floor(num) == num)
     out = num.where(whole).astype("Float64").astype("Int64")
-    return out, values.notna() & ~whole
+    return out, (values.notna() & ~whole).astype(bool)
 
 
 def apply_codebook(values: pd.Series, codebook: Mapping[str, str]) -> pd.Series:
     """Replace codes by their code-book labels; codes not in the book stay as they are."""
     lookup = {str(k).strip(): v for k, v in codebook.items()}
-    text = values.astype("str").str.strip()
-    return text.map(lambda v: lookup.get(v, v) if isinstance(v, str) else v).astype("str")
+
+    def translate(u: pd.Series) -> tuple[pd.Series]:
+        text = u.astype("str").str.strip()
+        return (pd.Series([lookup.get(v, v) for v in text.astype(object)], dtype="str"),)
+
+    return by_unique(values, translate)[0]
 
 
 def convert_fields(frame: pd.DataFrame, spec: SourceSpec, constants: Mapping[str, object]) -> tuple[pd.DataFrame, pd.DataFrame]:

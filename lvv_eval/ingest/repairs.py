@@ -3,8 +3,8 @@
 ``specs/repairs.yaml`` lists the repairs in order, each with an id, a label, the stage it works
 on (``raw`` text cells, ``text`` fields before mapping, ``typed`` fields, ``derived`` fields) and
 either a named vectorised action or a condition (``when``) with the values to ``set``. Repair
-functions only transform a frame; :func:`lvv_eval.ingest.tracking.apply_tracked` logs the cells
-they change.
+functions only propose new column values; :func:`lvv_eval.ingest.tracking.apply_tracked`
+compares them with the current values and logs every cell that changes.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import yaml
 
 from lvv_eval.config import SPECS_DIR
 from lvv_eval.ingest.errors import SpecError
+from lvv_eval.ingest.mapping import by_unique
 from lvv_eval.ingest.rules import Rule, evaluate, namespace
 from lvv_eval.ingest.spec import SourceSpec
 from lvv_eval.ingest.tracking import ChangeLog, apply_tracked
@@ -63,83 +64,90 @@ def load_repairs(path: Path = REPAIRS_FILE) -> list[Repair]:
     return out
 
 
-# ---- named actions: (frame, repair, spec) -> frame ------------------------------------------
+# ---- named actions: (frame, repair, spec) -> proposed new columns -----------------------------
+
+Proposal = dict[str, pd.Series]
+
 
 def _text_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if not c.startswith("_") and pd.api.types.is_string_dtype(frame[c])]
 
 
-def trim_whitespace(frame: pd.DataFrame, repair: Repair, spec: SourceSpec) -> pd.DataFrame:
+def _strip(values: pd.Series) -> tuple[pd.Series]:
+    stripped = values.str.strip()
+    return (stripped.where(stripped.ne("").fillna(True)),)
+
+
+def trim_whitespace(frame: pd.DataFrame, repair: Repair, spec: SourceSpec) -> Proposal:
     """Strip leading and trailing spaces from text cells; a cell left empty becomes missing."""
+    out = {}
     for col in _text_columns(frame):
         values = frame[col]
-        padded = values.str.len().ne(values.str.strip().str.len()).fillna(False)
-        if padded.any():
-            stripped = values.str.strip()
-            frame[col] = stripped.where(stripped.ne("").fillna(True))
-    return frame
+        if values.str.len().ne(values.str.strip().str.len()).fillna(False).any():
+            out[col] = by_unique(values, _strip)[0]
+    return out
 
 
-def sentinel_to_missing(frame: pd.DataFrame, repair: Repair, spec: SourceSpec) -> pd.DataFrame:
+def sentinel_to_missing(frame: pd.DataFrame, repair: Repair, spec: SourceSpec) -> Proposal:
     """Cells holding one of the spec's sentinel values (such as ``-99``) become missing."""
-    if not spec.sentinels:
-        return frame
-    for col in _text_columns(frame):
+    out = {}
+    for col in _text_columns(frame) if spec.sentinels else []:
         hit = frame[col].isin(spec.sentinels)
         if hit.any():
-            frame[col] = frame[col].where(~hit)
-    return frame
+            out[col] = frame[col].where(~hit)
+    return out
 
 
-def recode_labels(frame: pd.DataFrame, repair: Repair, spec: SourceSpec) -> pd.DataFrame:
+def recode_labels(frame: pd.DataFrame, repair: Repair, spec: SourceSpec) -> Proposal:
     """Apply the spec's recodes registered under this repair's id (label -> label)."""
+    out = {}
     for recode in spec.recodes:
         if recode.rule != repair.id or recode.field not in frame.columns:
             continue
         lookup = {k.strip().casefold(): v for k, v in recode.mapping.items()}
-        values = frame[recode.field]
-        new = values.str.strip().str.casefold().map(lookup)
-        hit = new.notna()
-        if hit.any():
-            frame[recode.field] = values.where(~hit, new).astype("str")
-    return frame
+
+        def recode_unique(u: pd.Series, lookup: dict = lookup) -> tuple[pd.Series]:
+            keys = u.str.strip().str.casefold().astype(object)
+            return (pd.Series([lookup.get(k, v) for k, v in zip(keys, u.astype(object), strict=True)], dtype="str"),)
+
+        out[recode.field] = by_unique(frame[recode.field], recode_unique)[0]
+    return out
 
 
-def swap_day_month(frame: pd.DataFrame, repair: Repair, spec: SourceSpec) -> pd.DataFrame:
+def swap_day_month(frame: pd.DataFrame, repair: Repair, spec: SourceSpec) -> Proposal:
     """A date before its reference date is swapped (day <-> month) when that gives a valid date
     between the reference date and the data cut."""
     col, ref = repair.params["column"], repair.params["reference"]
     if col not in frame.columns or ref not in frame.columns:
-        return frame
+        return {}
     values, reference = frame[col], frame[ref]
     candidates = (values < reference) & (values.dt.day <= 12)
     if not candidates.any():
-        return frame
+        return {}
     sub = values[candidates]
     swapped = pd.to_datetime(
         pd.DataFrame({"year": sub.dt.year, "month": sub.dt.day, "day": sub.dt.month}), errors="coerce"
     )
     upper = frame.loc[candidates, "data_cut_date"] if "data_cut_date" in frame.columns else swapped
     ok = swapped.notna() & (swapped >= reference[candidates]) & (swapped <= upper)
-    if ok.any():
-        new = values.copy()
-        new[ok[ok].index] = swapped[ok].astype(values.dtype)
-        frame[col] = new
-    return frame
+    new = values.copy()
+    new[ok[ok].index] = swapped[ok].astype(values.dtype)
+    return {col: new}
 
 
-def _conditional(frame: pd.DataFrame, repair: Repair, issues: pd.DataFrame) -> pd.DataFrame:
+def _conditional(frame: pd.DataFrame, repair: Repair, issues: pd.DataFrame) -> Proposal:
     rule = Rule(repair.id, repair.label, "error", str(repair.when))
     hit = evaluate(rule, namespace(frame, issues), frame.index).fillna(False).to_numpy(dtype=bool)
+    out = {}
     if hit.any():
         for col, value in repair.set.items():
             new = frame[col].copy()
             new[hit] = pd.NA if value is None else value
-            frame[col] = new
-    return frame
+            out[col] = new
+    return out
 
 
-ACTIONS: dict[str, Callable[[pd.DataFrame, Repair, SourceSpec], pd.DataFrame]] = {
+ACTIONS: dict[str, Callable[[pd.DataFrame, Repair, SourceSpec], Proposal]] = {
     "trim_whitespace": trim_whitespace,
     "sentinel_to_missing": sentinel_to_missing,
     "recode_labels": recode_labels,
@@ -164,12 +172,12 @@ def run_repairs(
         if rep.stage != stage or rep.id in skip:
             continue
         if rep.action is not None:
-            def func(f: pd.DataFrame, rep: Repair = rep) -> pd.DataFrame:
+            def func(f: pd.DataFrame, rep: Repair = rep) -> Proposal:
                 return ACTIONS[rep.action](f, rep, spec)
         else:
             iss = issues if issues is not None else pd.DataFrame(index=frame.index)
 
-            def func(f: pd.DataFrame, rep: Repair = rep, iss: pd.DataFrame = iss) -> pd.DataFrame:
+            def func(f: pd.DataFrame, rep: Repair = rep, iss: pd.DataFrame = iss) -> Proposal:
                 return _conditional(f, rep, iss)
         frame = apply_tracked(frame, func, rule_id=rep.id, step=f"repair:{stage}", pilot=spec.pilot,
                               log=log, column_names=column_names, redact=redact)

@@ -1,8 +1,9 @@
 """The change log: every cell a repair changes is recorded by diffing the frame before and after.
 
-Repair functions are pure (frame in, frame out) and never log anything themselves;
-:func:`apply_tracked` runs one and records each changed cell with the rule id, in the manner of
-the R package ``lumberjack``.
+Repair functions are pure (they look at a frame and propose new versions of the columns they
+work on) and never log anything themselves; :func:`apply_tracked` runs one, compares cell by
+cell and records each changed cell with the rule id, in the manner of the R package
+``lumberjack``.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ class ChangeLog:
 
 def apply_tracked(
     frame: pd.DataFrame,
-    func: Callable[[pd.DataFrame], pd.DataFrame],
+    func: Callable[[pd.DataFrame], Mapping[str, pd.Series]],
     *,
     rule_id: str,
     step: str,
@@ -76,32 +77,40 @@ def apply_tracked(
     column_names: Mapping[str, str] | None = None,
     redact: Iterable[str] = (),
 ) -> pd.DataFrame:
-    """Run ``func`` on ``frame`` and log every changed cell; returns the changed frame.
+    """Run the repair ``func`` and log every cell it changes; returns the repaired frame.
 
-    ``column_names`` translates frame columns to the names reported in the log (the raw
-    headers); values of ``redact`` columns (source identifiers) are never written to the log.
+    ``func`` looks at the frame and proposes new versions of the columns it works on (it never
+    logs); this function compares each proposed column with the current one cell by cell,
+    records every difference, and puts the new columns in place. ``column_names`` translates
+    frame columns to the names reported in the log (the raw headers); values of ``redact``
+    columns (source identifiers) are never written to the log.
     """
-    after = func(frame.copy(deep=False))
-    if list(after.index) != list(frame.index):
-        raise RuntimeError(f"repair {rule_id} changed the rows of the frame; repairs change cells only")
+    proposed = func(frame)
+    if not proposed:
+        return frame
     names = column_names or {}
     redacted = set(redact)
-    for col in frame.columns:
-        if col.startswith("_") or col not in after.columns:
-            continue
-        mask = changed_mask(frame[col], after[col])
+    updates = {}
+    for col, new in proposed.items():
+        if col.startswith("_") or col not in frame.columns:
+            raise RuntimeError(f"repair {rule_id} proposes unknown column {col!r}")
+        new = pd.Series(new, index=frame.index) if not isinstance(new, pd.Series) else new
+        if not new.index.equals(frame.index):
+            raise RuntimeError(f"repair {rule_id} changed the rows of column {col!r}; repairs change cells only")
+        mask = changed_mask(frame[col], new)
         if not mask.any():
             continue
+        updates[col] = new
         rows = frame.loc[mask, ["_file", "_sheet", "_row"]].copy()
         if f"_row@{col}" in frame.columns:  # the cell came from another raw row (long layouts)
             rows["_row"] = frame.loc[mask, f"_row@{col}"]
-        old, new = _as_text(frame.loc[mask, col]), _as_text(after.loc[mask, col])
+        old, new_text = _as_text(frame.loc[mask, col]), _as_text(new[mask])
         if col in redacted:
             old = pd.Series(REDACTED, index=old.index, dtype="str")
-            new = old
+            new_text = old
         log.record(pd.DataFrame({
             "step": step, "rule_id": rule_id, "pilot": pilot,
             "source_file": rows["_file"], "sheet": rows["_sheet"], "source_row": rows["_row"],
-            "column": names.get(col, col), "old_value": old, "new_value": new,
+            "column": names.get(col, col), "old_value": old, "new_value": new_text,
         }))
-    return after
+    return frame.assign(**updates) if updates else frame
