@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -46,11 +46,20 @@ class IndicatorResult:
 
 @dataclass(frozen=True)
 class Context:
-    """What an indicator is evaluated on: definitions, stays and agreed places."""
+    """What indicators are evaluated on: definitions, stays and agreed places (plus a memo of
+    base units, so that many indicators on the same data share their work)."""
 
     defs: Definitions
     stays: pd.DataFrame
     capacity: pd.DataFrame
+    memo: dict[tuple[Any, ...], pd.DataFrame] = field(default_factory=dict, compare=False)
+
+    def units(self, spec: Mapping[str, Any], pilot: str, ref: pd.Timestamp) -> pd.DataFrame:
+        """The indicator's base units (memoised by population, unit, base, pilot and date)."""
+        key = (spec["population"], spec["unit"], spec["base"], pilot, ref)
+        if key not in self.memo:
+            self.memo[key] = base_units(self.defs, spec, self.stays, pilot, ref)
+        return self.memo[key]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -145,14 +154,14 @@ def numerator_mask(
 
 
 def _count(ctx: Context, spec: Mapping[str, Any], pilot: str, ref: pd.Timestamp) -> IndicatorResult:
-    units = base_units(ctx.defs, spec, ctx.stays, pilot, ref)
+    units = ctx.units(spec, pilot, ref)
     weights = base_weights(ctx.defs, units, spec["base"], ref)
     hit = numerator_mask(ctx.defs, spec, units, ref)
     return IndicatorResult(value=float(weights[hit].sum()), denominator=float(weights.sum()))
 
 
 def _share(ctx: Context, spec: Mapping[str, Any], pilot: str, ref: pd.Timestamp) -> IndicatorResult:
-    units = base_units(ctx.defs, spec, ctx.stays, pilot, ref)
+    units = ctx.units(spec, pilot, ref)
     weights = base_weights(ctx.defs, units, spec["base"], ref)
     hit = numerator_mask(ctx.defs, spec, units, ref)
     num, den = float(weights[hit].sum()), float(weights.sum())
@@ -162,7 +171,7 @@ def _share(ctx: Context, spec: Mapping[str, Any], pilot: str, ref: pd.Timestamp)
 
 
 def _mean(ctx: Context, spec: Mapping[str, Any], pilot: str, ref: pd.Timestamp) -> IndicatorResult:
-    units = base_units(ctx.defs, spec, ctx.stays, pilot, ref)
+    units = ctx.units(spec, pilot, ref)
     values = units.loc[numerator_mask(ctx.defs, spec, units, ref), spec["column"]].dropna()
     if values.empty:
         return IndicatorResult(None, reason=f"no known {spec['column']} in the base")
@@ -205,7 +214,7 @@ def _below_capacity(
 def _average_occupancy(
     ctx: Context, spec: Mapping[str, Any], pilot: str, ref: pd.Timestamp
 ) -> IndicatorResult:
-    units = base_units(ctx.defs, spec, ctx.stays, pilot, ref)
+    units = ctx.units(spec, pilot, ref)
     units = units[numerator_mask(ctx.defs, spec, units, ref)]
     if units.empty:
         return IndicatorResult(None, reason="nobody in the base")
@@ -237,6 +246,14 @@ MEASURES: dict[str, Measure] = {
 assert set(MEASURES) == set(MEASURE_NEEDS), "every measure in definitions needs a function here"
 
 
+def make_context(
+    defs: Definitions, stays: pd.DataFrame, capacity: pd.DataFrame | None = None
+) -> Context:
+    """A context for evaluating many indicators on the same stays (agreed places by default
+    from the definitions)."""
+    return Context(defs, stays, capacity if capacity is not None else capacity_from_definitions(defs))
+
+
 def compute_indicator(
     defs: Definitions,
     spec: Mapping[str, Any],
@@ -244,11 +261,13 @@ def compute_indicator(
     capacity: pd.DataFrame | None = None,
     pilot: str | None = None,
     reference_date: str | date | None = None,
+    context: Context | None = None,
 ) -> IndicatorResult:
-    """Evaluate one indicator spec on ``stays`` (``pilot``/``reference_date`` override the spec's)."""
+    """Evaluate one indicator spec on ``stays`` (``pilot``/``reference_date`` override the spec's;
+    pass a ``context`` from :func:`make_context` to share work across many indicators)."""
     ref = resolve_reference_date(defs, reference_date or spec["reference_date"])
     pilot = pilot or spec.get("pilot", "all")
-    ctx = Context(defs, stays, capacity if capacity is not None else capacity_from_definitions(defs))
+    ctx = context if context is not None else make_context(defs, stays, capacity)
     return MEASURES[spec["measure"]](ctx, spec, pilot, ref)
 
 

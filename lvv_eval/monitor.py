@@ -9,7 +9,7 @@ import pandas as pd
 
 from lvv_eval import config
 from lvv_eval.definitions import Definitions, load_definitions
-from lvv_eval.indicators import capacity_from_definitions, compute_indicator
+from lvv_eval.indicators import capacity_from_definitions, compute_indicator, make_context
 
 MONITOR_COLUMNS: tuple[str, ...] = (
     "date", "pilot", "indicator", "value", "numerator", "denominator", "label_en", "label_nl",
@@ -41,12 +41,13 @@ def monitor_snapshots(
     capacity = capacity if capacity is not None else capacity_from_definitions(defs)
     dates = list(dates) if dates is not None else list(config.MONITOR_ROUNDS)
     pilots = list(pilots) if pilots is not None else [*config.PILOTS, ALL_PILOTS]
+    context = make_context(defs, stays, capacity)
     rows = []
     for day in dates:
         for pilot in pilots:
             for name, spec in defs.monitor.items():
-                result = compute_indicator(defs, spec, stays, capacity, pilot=pilot,
-                                           reference_date=day)
+                result = compute_indicator(defs, spec, stays, pilot=pilot, reference_date=day,
+                                           context=context)
                 rows.append({
                     "date": pd.Timestamp(day), "pilot": pilot, "indicator": name,
                     "value": result.value, "numerator": result.numerator,
