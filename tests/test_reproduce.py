@@ -243,3 +243,21 @@ def test_capacity_csv_from_ingest_takes_precedence_and_bad_rows_are_named(tmp_pa
     (tmp_path / "capacity.csv").write_text("pilot,places\nAmsterdam,360\nAmsterdamm,1\n")
     with pytest.raises(DefinitionsError, match=r"capacity.csv, row 3, column pilot: unknown pilot"):
         load_capacity(defs, tmp_path)
+
+
+def test_cli_takes_a_definitions_copy_and_names_its_problems(tmp_path, capsys):
+    raw = yaml.safe_load(DEFINITIONS_YAML.read_text(encoding="utf-8"))
+    raw["indicators"]["kb2020.present.all"]["base"] = "admitted"  # ever sheltered, not present
+    path = tmp_path / "mine.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "rep.csv"
+    assert main(["reproduce", "--truth", "--publication", "kb2020", "--definitions", str(path),
+                 "--out", str(out), "--check"]) == 1
+    table = pd.read_csv(out).set_index("figure_id")
+    assert table.loc["kb2020.present.all", "computed_value"] == \
+        table.loc["kb2020.ever_sheltered.all", "computed_value"]
+    assert table.loc["kb2020.present.all", "status"] == "deviation"
+    raw["indicators"]["kb2020.present.all"]["base"] = "presnt"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    assert main(["reproduce", "--truth", "--definitions", str(path)]) == 2
+    assert "indicators.kb2020.present.all.base: unknown base 'presnt'" in capsys.readouterr().err
