@@ -261,8 +261,10 @@ def apply_overrides(cells: dict[str, EncodedColumn], overrides: list[Override], 
             col.values[i] = ov.value
             if col.date_cells is not None:
                 col.date_cells[i] = False
-        elif ov.kind == "pad":
-            col.values[i] = f"{ov.value}{col.values[i]}" if len(ov.value) == 1 else f"{col.values[i]}{ov.value}"
+        elif ov.kind == "pad_left":
+            col.values[i] = f"{ov.value}{col.values[i]}"
+        elif ov.kind == "pad_right":
+            col.values[i] = f"{col.values[i]}{ov.value}"
         else:
             raise ValueError(f"unknown override kind {ov.kind!r}")
 

@@ -90,7 +90,7 @@ class Override:
 
     rid: int
     header: str
-    kind: str  # "set" | "pad"
+    kind: str  # "set" | "pad_left" | "pad_right"
     value: Any = None
 
 
@@ -381,7 +381,7 @@ class FaultInjector:
             col = self.layout.column(header)
             chosen = self.pick(self.candidates(self.records[col.field].notna()), 1)
             for rid in chosen:
-                self.overrides.append(Override(rid, header, "pad", "  " if k % 3 else " "))
+                self.overrides.append(Override(rid, header, "pad_right" if k % 3 else "pad_left", "  " if k % 3 else " "))
                 self.record("trailing_whitespace", rid, header, self.row(rid)["_stay_id"], None)
 
     def note_non_participants(self) -> None:
