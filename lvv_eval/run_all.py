@@ -17,7 +17,7 @@ def stage_steps() -> list[tuple[str, list[str]]]:
     """The verbs ``run`` chains, with their arguments, in order."""
     raw = synthetic_dir()
     return [
-        ("ingest", ["--raw", str(raw), "--out", str(clean_dir())]),
+        ("ingest", ["--raw-dir", str(raw), "--out-dir", str(clean_dir())]),
         ("reproduce", ["--publication", "all"]),
     ]
 
