@@ -33,7 +33,7 @@ LANGUAGES: tuple[str, ...] = ("en", "nl")
 # report wording the code needs from the YAML's `words` section, per language
 REQUIRED_WORDS: tuple[str, ...] = (
     "count", "share", "mean", "capacity", "below_capacity", "percent_of_capacity",
-    "average_occupancy", "monitor_rounds", "reference_date", "pilot", "all_pilots",
+    "average_occupancy", "monitor_rounds", "rate", "reference_date", "pilot", "all_pilots",
     "known_at_reference", "among", "where", "meeting", "raw_rows", "events", "quarantined_by",
     "quarantine_gap", "merged_gap", "stays_clean", "stays_no_trail", "outside_population",
     "admitted_after", "readmissions", "still_present", "left_before", "base",
@@ -50,11 +50,12 @@ MEASURE_NEEDS: dict[str, tuple[str, ...]] = {
     "percent_of_capacity": ("population", "unit", "base"),
     "average_occupancy": ("population", "unit", "base", "period_start"),
     "monitor_rounds": (),
+    "rate": ("population", "unit", "base", "condition", "per"),
 }
 INDICATOR_KEYS: frozenset[str] = frozenset(
     {
         "reference_date", "pilot", "population", "unit", "base", "measure", "condition",
-        "column", "period_start", "note_en", "note_nl", "label_en", "label_nl",
+        "column", "period_start", "per", "note_en", "note_nl", "label_en", "label_nl",
     }
 )
 
@@ -326,6 +327,11 @@ def indicator_errors(
             errors.append(f"{where}.{key}: unknown {key} {ind[key]!r} (not in {section})")
     if "column" in ind and ind["column"] not in STAYS_COLUMNS:
         errors.append(f"{where}.column: unknown stays column {ind['column']!r}")
+    if "per" in ind and (not isinstance(ind["per"], int) or ind["per"] <= 0):
+        errors.append(f"{where}.per: a whole number > 0 (e.g. 1000 person-days)")
+    if measure == "rate" and ind.get("base") in raw["bases"] and \
+            raw["bases"][ind["base"]].get("weight") != "person_days":
+        errors.append(f"{where}.base: a rate needs a person-time base")
     start = ind.get("period_start")
     if start is not None and start != "first_admission" and not isinstance(start, date):
         errors.append(f"{where}.period_start: 'first_admission' or a date")
@@ -500,9 +506,10 @@ def condition_mask(
 ) -> pd.Series:
     """Units meeting every part of an indicator condition (outcome, known_at_reference, where)."""
     mask = pd.Series(True, index=table.index)
-    if "outcome" in condition:
+    if "outcome" in condition:  # an outcome counts once the stay ended before the date
         out = condition["outcome"]
-        mask &= outcome_mask(defs, table, out["scheme"], out["class"])
+        ended = (table["exit_date"] < ref).fillna(False).astype(bool)
+        mask &= outcome_mask(defs, table, out["scheme"], out["class"]) & ended
     if "known_at_reference" in condition:
         k = condition["known_at_reference"]
         mask &= known_at_reference_mask(table, k["column"], k["date_column"], ref, k.get("in"))

@@ -226,6 +226,15 @@ def _average_occupancy(
                            reason=f"period {start.date()} to {ref.date()}")
 
 
+def _rate(ctx: Context, spec: Mapping[str, Any], pilot: str, ref: pd.Timestamp) -> IndicatorResult:
+    units = ctx.units(spec, pilot, ref)
+    days = float(base_weights(ctx.defs, units, spec["base"], ref).sum())
+    events = float(numerator_mask(ctx.defs, spec, units, ref).sum())
+    if days == 0:
+        return IndicatorResult(None, events, days, reason="no person-time in the base")
+    return IndicatorResult(spec["per"] * events / days, events, days)
+
+
 def _monitor_rounds(
     ctx: Context, spec: Mapping[str, Any], pilot: str, ref: pd.Timestamp
 ) -> IndicatorResult:
@@ -242,6 +251,7 @@ MEASURES: dict[str, Measure] = {
     "percent_of_capacity": _percent_of_capacity,
     "average_occupancy": _average_occupancy,
     "monitor_rounds": _monitor_rounds,
+    "rate": _rate,
 }
 assert set(MEASURES) == set(MEASURE_NEEDS), "every measure in definitions needs a function here"
 
@@ -314,7 +324,7 @@ def describe_indicator(defs: Definitions, spec: Mapping[str, Any], lang: str = "
     if ref is not None:
         ref_date = resolve_reference_date(defs, ref).date()
         ref_text = f"{words['reference_date']} {ref_date}"
-    head = words[measure].format(column=spec.get("column", ""))
+    head = words[measure].format(column=spec.get("column", ""), per=spec.get("per", ""))
     pieces = [head]
     if "unit" in spec:
         pieces.append(label(defs.units[spec["unit"]], lang))

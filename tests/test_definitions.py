@@ -212,3 +212,23 @@ def test_report_words_must_exist_in_both_languages(tmp_path):
     del raw["words"]["nl"]["computed"]
     with pytest.raises(DefinitionsError, match=r"words\.nl\.computed: missing"):
         load_definitions(write_yaml(tmp_path, raw))
+
+
+def test_rate_per_person_time(defs):
+    from lvv_eval.indicators import compute_indicator
+
+    stays = make_stays([
+        # 10 days present (2020-01-01 .. 2020-01-10), exit with a durable solution
+        {"admission_date": "2020-01-01", "exit_date": "2020-01-10",
+         "exit_reason": "residence_permit"},
+        # 30 days present up to the reference date 2020-01-30 (inclusive); its later exit is
+        # not known on the reference date and must not count
+        {"admission_date": "2020-01-01", "exit_date": "2020-03-01",
+         "exit_reason": "return_origin"},
+    ])
+    spec = {"population": "in_covenant", "unit": "stays", "base": "person_time",
+            "measure": "rate", "per": 1000,
+            "condition": {"outcome": {"scheme": "kb2020_letter", "class": "durable"}}}
+    result = compute_indicator(defs, spec, stays, reference_date=pd.Timestamp("2020-01-30"))
+    assert (result.numerator, result.denominator) == (1.0, 40.0)
+    assert result.value == 1000 / 40
