@@ -54,13 +54,10 @@ STEPS_THAT_MATTER: dict[str, tuple[tuple[str, ...], str]] = {
         "Eindhoven's municipal-shelter-only users are not LVV stays",
     ),
 }
-# Found on the default data (reported to the lead): these two steps do not yet move a hard
-# figure. Utrecht's five copy-paste duplicates all fall on out-of-covenant stays or on stays
-# admitted after 2020-11-01 (which ee2022 counts as persons, so a duplicate is invisible); the
-# Eindhoven non-participants fail validation without the step and are quarantined instead.
-# strict: once the generator places them where they matter, the xfail turns into a failure.
+# Found on the default data (reported to the lead): without X_NON_PARTICIPANT the Eindhoven
+# non-participants fail validation and are quarantined instead of counted, so no hard figure
+# moves. strict: once they would be counted, the xfail turns into a failure and is removed here.
 NOT_YET_MATTERING = {
-    "M_EXACT_DUPLICATE": "Utrecht duplicates only on out-of-covenant or post-2020-11-01 stays",
     "X_NON_PARTICIPANT": "without the step the non-participants are quarantined, not counted",
 }
 
