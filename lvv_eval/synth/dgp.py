@@ -492,21 +492,35 @@ def draw_readmissions(first: pd.DataFrame, rng: np.random.Generator, p: DGPParam
 
 
 def non_participants_for(pilot: str, n: int, rng: np.random.Generator, p: DGPParams) -> pd.DataFrame:
-    """Municipal-shelter-only users listed in a delivery who never joined the LVV."""
+    """Municipal-shelter-only users listed in a delivery who never joined the LVV.
+
+    They are drawn like participants (the municipality registers them in the same columns, exits
+    and their reasons included), so that only the participation flag tells them apart.
+    """
     start = day_of(p["pilot_start"][pilot])
     adm = start + np.floor(rng.random(n) * (CUT_DAY - 1 - start))
-    stay = np.floor(rng.exponential(200, n))
-    ex = adm + stay
-    frame = pd.DataFrame({"pilot": pilot, "admission_day": adm, "exclusion_reason": None})
-    people = draw_people(frame, rng, p)
+    frame = pd.DataFrame({"pilot": np.full(n, pilot, dtype=object), "admission_day": adm,
+                          "exclusion_reason": None, "in_covenant": True, "registration_group": "official"})
+    people, _ = add_exits(draw_people(frame, rng, p), rng, p)
     return pd.DataFrame({
         "source_id": source_ids(np.full(n, pilot, dtype=object), rng),
         "pilot": pilot,
         "admission_date": to_datetime(adm),
-        "exit_date": to_datetime(np.where(ex < CUT_DAY, ex, np.nan)),
+        "exit_date": to_datetime(people["exit_day"].to_numpy()),
+        "exit_reason": people["exit_reason"].to_numpy(),
         "sex": people["sex"].to_numpy(),
         "birth_date": to_datetime(people["birth_day"].to_numpy()),
+        "age_at_admission": people["age_at_admission"].to_numpy(),
         "country_of_origin": people["country_of_origin"].to_numpy(),
+        "safe_country": people["safe_country"].to_numpy(),
+        "asylum_background": people["asylum_background"].to_numpy(),
+        "family": people["family"].to_numpy(),
+        "n_prior_departure_procedures": people["n_prior_departure_procedures"].to_numpy(),
+        "shelter_24h": people["shelter_24h"].to_numpy(),
+        "guidance_intensity": people["guidance_intensity"].to_numpy(),
+        "registration_group": "official",
+        "in_covenant": True,
+        "mrt_referred": False,
     })
 
 

@@ -65,8 +65,10 @@ def non_participant_records(
     n = len(non_participants)
     frame = pd.DataFrame(index=range(n), columns=template.columns).astype(template.dtypes.to_dict())
     np_ = non_participants.reset_index(drop=True)
-    for col in ("admission_date", "exit_date", "sex", "birth_date", "country_of_origin"):
-        frame[col] = np_[col].to_numpy()
+    shared = [c for c in np_.columns if c in frame.columns and c not in ("source_id", "pilot")]
+    for col in shared:  # the municipality registers them in the same columns as participants
+        frame[col] = pd.array(np_[col].to_numpy(), dtype=frame[col].dtype) if str(frame[col].dtype) != "object" \
+            else np_[col].to_numpy()
     frame["source_id"] = np_["source_id"].astype(str).to_numpy()
     frame["pilot"] = np_["pilot"].to_numpy()
     frame["data_cut_date"] = template["data_cut_date"].max()
