@@ -54,20 +54,10 @@ STEPS_THAT_MATTER: dict[str, tuple[tuple[str, ...], str]] = {
         "Eindhoven's municipal-shelter-only users are not LVV stays",
     ),
 }
-# Found on the default data (reported to the lead): without X_NON_PARTICIPANT the Eindhoven
-# non-participants fail validation and are quarantined instead of counted, so no hard figure
-# moves. strict: once they would be counted, the xfail turns into a failure and is removed here.
-NOT_YET_MATTERING = {
-    "X_NON_PARTICIPANT": "without the step the non-participants are quarantined, not counted",
-}
 
 
 def _step_params() -> list:
-    return [
-        pytest.param(step, marks=pytest.mark.xfail(reason=NOT_YET_MATTERING[step], strict=True))
-        if step in NOT_YET_MATTERING else step
-        for step in STEPS_THAT_MATTER
-    ]
+    return list(STEPS_THAT_MATTER)
 
 
 @pytest.fixture(scope="module")
