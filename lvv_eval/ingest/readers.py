@@ -194,7 +194,7 @@ def column_text(values: tuple | list) -> pd.Series:
     """Cells of one Excel column as text: numbers without a spurious ``.0``, date cells as
     ISO dates, empty cells missing (same result as :func:`_cell_text` per cell, vectorised)."""
     arr = np.array(values, dtype=object)
-    empty = np.fromiter((v == "" or v is None for v in arr), dtype=bool, count=len(arr))
+    empty = (arr == "") | pd.isna(arr)
     filled = arr[~empty]
     kind = pd.api.types.infer_dtype(filled, skipna=False) if len(filled) else "empty"
     if kind == "string":
@@ -229,16 +229,18 @@ def read_sheet(path: Path, rel: str, sheet: SheetSpec, workbook: calamine.Calami
         header.pop()
     _check_header(header, where)
     width = len(header)
-    body = [r[:width] + [""] * (width - len(r)) for r in rows[sheet.header_row:]]
-    numbers = [sheet.header_row + 1 + i for i, r in enumerate(body) if any(c != "" for c in r)]
-    body = [r for r in body if any(c != "" for c in r)]
-    if not body:
+    body = rows[sheet.header_row:]
+    if any(len(r) != width for r in body):
+        body = [r[:width] + [""] * (width - len(r)) for r in body]
+    columns = list(zip(*body, strict=True)) if body else [()] * width
+    frame = pd.DataFrame({h: column_text(col) for h, col in zip(header, columns, strict=True) if h})
+    frame["_row"] = np.arange(sheet.header_row + 1, sheet.header_row + 1 + len(frame), dtype="int64")
+    filled = frame.drop(columns="_row").notna().any(axis=1).to_numpy()
+    frame = frame[filled].reset_index(drop=True)  # blank rows are not data rows
+    if frame.empty:
         raise IngestError(f"empty file: {where} has a header but no data rows.")
-    columns = list(zip(*body, strict=True))
-    data = {h: column_text(col) for h, col in zip(header, columns, strict=True) if h}
-    frame = pd.DataFrame(data)
-    return RawTable(rel, sheet.name, sheet.header_row,
-                    _frame(rel, sheet.name, frame, 0, pd.Series(numbers, dtype="int64")),
+    numbers = frame.pop("_row")
+    return RawTable(rel, sheet.name, sheet.header_row, _frame(rel, sheet.name, frame, 0, numbers),
                     dict(sheet.constants))
 
 

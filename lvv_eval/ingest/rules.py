@@ -170,9 +170,9 @@ def first_failed_rule(outcomes: pd.DataFrame, rules: list[Rule]) -> pd.Series:
 
 def failed_rules(outcomes: pd.DataFrame, rules: list[Rule]) -> pd.Series:
     """Per row, all failed error rules joined by ``;`` (empty string when none)."""
-    parts = [np.where(outcomes[r.id].eq(False).fillna(False).to_numpy(dtype=bool), r.id + ";", "")
-             for r in rules if r.severity == "error"]
-    joined = np.full(len(outcomes), "", dtype=object)
-    for part in parts:
-        joined = joined + part.astype(object)
-    return pd.Series(joined, index=outcomes.index, dtype="str").str.rstrip(";")
+    errors = [r.id for r in rules if r.severity == "error"]
+    failed = outcomes[errors].eq(False).fillna(False).to_numpy(dtype=bool)
+    out = pd.Series("", index=outcomes.index, dtype="str")
+    rows = np.flatnonzero(failed.any(axis=1))
+    out.iloc[rows] = [";".join(np.array(errors)[failed[i]]) for i in rows]
+    return out
