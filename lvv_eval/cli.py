@@ -17,6 +17,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "ingest": ("lvv_eval.ingest.cli", "harmonise the raw deliveries into data_clean/"),
     "reproduce": ("lvv_eval.reproduce_cli", "recompute the published figures and explain gaps"),
     "monitor": ("lvv_eval.monitor_cli", "monitor indicators per pilot at a list of dates"),
+    "report": ("lvv_eval.report_cli", "run the parameterised notebooks into reports/<run_id>/"),
     "run": ("lvv_eval.run_all", "the whole pipeline on the default data"),
 }
 

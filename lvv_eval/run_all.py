@@ -1,4 +1,4 @@
-"""``lvv-eval run``: the whole pipeline on the default (SYNTHETIC) data."""
+"""``lvv-eval run``: the whole pipeline on the default (SYNTHETIC) data, ending in a report."""
 
 from __future__ import annotations
 
@@ -19,11 +19,12 @@ def stage_steps() -> list[tuple[str, list[str]]]:
     return [
         ("ingest", ["--raw-dir", str(raw), "--out-dir", str(clean_dir())]),
         ("reproduce", ["--publication", "all"]),
+        ("report", []),
     ]
 
 
 def run_cli(args: argparse.Namespace) -> int:
-    """Run synth (when the default data is absent), ingest and reproduce."""
+    """Run synth (when the default data is absent), ingest, reproduce and the report notebooks."""
     from lvv_eval.cli import main
 
     if args.fresh or not (synthetic_dir() / "README.md").exists():
