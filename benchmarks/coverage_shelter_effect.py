@@ -13,6 +13,11 @@ uncalibrated cohort is drawn and we record whether the 95% interval covers ``tru
   true value at 5%".
 
     .venv/bin/python benchmarks/coverage_shelter_effect.py [--reps 200] [--people 20000]
+
+Measured (200 replications of 20,000 people, about 910 events each, 752 s on 2 cores): truth 0.350,
+mean estimate 0.324 (bias -0.026, 0.3 empirical SD), empirical SD 0.089; 95% coverage 0.960
+(model SE), 0.970 (robust by person), 0.700 (robust by pilot, five clusters), 0.945 (wild cluster
+score bootstrap by pilot); Monte Carlo SE about 0.015.
 """
 
 from __future__ import annotations
