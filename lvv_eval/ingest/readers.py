@@ -181,8 +181,6 @@ def _numbers_text(values: np.ndarray) -> np.ndarray:
 
 
 def _dates_text(values: np.ndarray, kind: str) -> np.ndarray:
-    if kind == "date":
-        return values.astype("datetime64[D]").astype(str).astype(object)
     stamps = values.astype("datetime64[s]")
     days = stamps.astype("datetime64[D]")
     midnight = stamps == days

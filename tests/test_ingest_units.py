@@ -1,0 +1,263 @@
+"""Ingest machinery on small hand-made deliveries: readers, mapping, rules, change log, errors,
+pseudonymisation and atomic output. Expected values are worked out by hand in each test."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import xlsxwriter
+
+from lvv_eval.cli import UserError
+from lvv_eval.cli import main as cli_main
+from lvv_eval.config import DEMO_PSEUDONYM_KEY
+from lvv_eval.ingest.errors import IngestError, SpecError
+from lvv_eval.ingest.mapping import map_labels, parse_dates
+from lvv_eval.ingest.pipeline import run_ingest
+from lvv_eval.ingest.readers import column_text
+from lvv_eval.ingest.rules import Rule, confront
+from lvv_eval.ingest.tracking import REDACTED, ChangeLog, apply_tracked
+from lvv_eval.pseudonym import person_key
+
+SPEC = """
+name: demo
+pilot: Rotterdam
+files:
+  - pattern: "demo/*.csv"
+    reader: csv
+    delimiter: ";"
+    encoding: cp1252
+    constants: {registration_group: official}
+columns:
+  Clientnr: source_id
+  Datum instroom: admission_date
+  Datum uitstroom: exit_date
+  Reden: exit_reason
+  Geslacht: sex
+  Leeftijd: age_at_admission
+  24u: shelter_24h
+  Gezin: family
+  MRT: mrt_referred
+ignore_columns: [Opmerking]
+labels:
+  exit_reason: {"1": residence_permit, "2": return_origin}
+  sex: {M: male, V: female}
+flags: {true: [J], false: [N]}
+dates: {formats: ["%d-%m-%Y"]}
+sentinels: ["-99"]
+constants: {data_cut_date: "2022-07-01"}
+derive:
+  - {field: in_covenant, method: covenant_from_exclusion}
+"""
+HEADER = "Clientnr;Datum instroom;Datum uitstroom;Reden;Geslacht;Leeftijd;24u;Gezin;MRT;Opmerking"
+ROWS = [
+    "RTM-1;01-03-2020;;;M;40;J;N;N;caf\xe9",      # line 2: a good ongoing stay
+    "RTM-2 ;01-03-2020;02-04-2020;1;V;-99;N;N;N;",  # line 3: trailing space, sentinel age
+    "RTM-3;;02-01-2020;1;V;30;N;N;N;",              # line 4: no admission date
+    "RTM-4;01-03-2020;02-04-2020;zie dossier;V;30;N;N;N;",  # line 5: unmapped exit label
+    "RTM-4;01-03-2020;02-04-2020;zie dossier;V;30;N;N;N;",  # line 6: same again
+    "RTM-5;20-03-2020;03-01-2020;2;M;50;J;N;N;",    # line 7: exit 3 Jan before admission; swap gives 1 Mar: still before
+    "RTM-6;01-03-2020;04-02-2020;2;M;51;J;N;N;",    # line 8: swap gives 2 Apr 2020: repaired
+]
+
+
+def write_delivery(root: Path, rows: list[str] = ROWS, header: str = HEADER, spec: str = SPEC,
+                   synthetic: bool = True) -> tuple[Path, Path]:
+    raw, src = root / "raw", root / "src"
+    (raw / "demo").mkdir(parents=True)
+    src.mkdir()
+    (raw / "demo" / "d.csv").write_bytes(("\n".join([header, *rows]) + "\n").encode("cp1252"))
+    if synthetic:
+        (raw / "README.md").write_text("SYNTHETIC data for a test\n")
+    (src / "demo.yaml").write_text(spec, encoding="utf-8")
+    return raw, src
+
+
+@pytest.fixture
+def delivery(tmp_path) -> tuple[Path, Path]:
+    return write_delivery(tmp_path)
+
+
+def test_small_delivery_end_to_end(delivery, tmp_path):
+    raw, src = delivery
+    res = run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)
+    # lines 2, 3, 8 become stays; 4 (no admission), 5 and 6 (unmapped), 7 (exit before admission) quarantined
+    assert sorted(res.stays["source_row"]) == [2, 3, 8]
+    assert res.quarantine.set_index("source_row")["rule_id"].to_dict() == {
+        4: "V_ADMISSION_PRESENT", 5: "V_EXIT_LABEL_MAPPED", 6: "V_EXIT_LABEL_MAPPED", 7: "V_EXIT_BEFORE_ADMISSION"}
+    assert "column 'Reden' value 'zie dossier' unmapped" in res.quarantine.set_index("source_row").loc[5, "detail"]
+    by_rule = res.changes.groupby("rule_id")["source_row"].apply(list).to_dict()
+    assert by_rule == {"R_TRIM_WHITESPACE": [3], "R_SENTINEL_TO_MISSING": [3], "R_DAYMONTH_SWAP": [8]}
+    swap = res.changes[res.changes["rule_id"] == "R_DAYMONTH_SWAP"].iloc[0]
+    assert (swap["column"], swap["old_value"], swap["new_value"]) == ("Datum uitstroom", "2020-02-04", "2020-04-02")
+    trim = res.changes[res.changes["rule_id"] == "R_TRIM_WHITESPACE"].iloc[0]
+    assert trim["old_value"] == REDACTED and "RTM" not in trim.to_string()
+    row3 = res.stays.set_index("source_row").loc[3]
+    key = DEMO_PSEUDONYM_KEY.encode()
+    assert row3["person_id"] == person_key("RTM-2", "Rotterdam", key) and row3["stay_id"].endswith("-1")
+    assert pd.isna(row3["age_at_admission"])
+    acc = res.manifest["row_accounting"][0]
+    assert (acc["raw_rows"], acc["stays"], acc["quarantined"], acc["closes"]) == (7, 3, 4, True)
+    validation = res.validation.set_index("rule_id")
+    assert validation.loc["V_ADMISSION_PRESENT", ["items", "passes", "fails"]].tolist() == [7, 6, 1]
+    # exit before admission is missing (not failed) where the admission date is missing
+    assert validation.loc["V_EXIT_BEFORE_ADMISSION", "missing"] == 1
+    written = {p.name for p in (tmp_path / "out").iterdir()}
+    assert {"stays.parquet", "quarantine.parquet", "changes.parquet", "validation.csv", "manifest.json",
+            "capacity.csv", "SYNTHETIC.txt"} <= written
+    for p in (tmp_path / "out").iterdir():
+        assert b"RTM-" not in p.read_bytes(), p.name
+
+
+def test_repairs_can_be_switched_off_by_id(delivery, tmp_path):
+    raw, src = delivery
+    res = run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False, skip_steps=["R_DAYMONTH_SWAP"])
+    assert res.quarantine.set_index("source_row").loc[8, "rule_id"] == "V_EXIT_BEFORE_ADMISSION"
+    assert res.manifest["row_accounting_closes"]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "words"),
+    [
+        (lambda raw, src: (raw / "demo" / "d.csv").unlink(), ["missing file", "demo/*.csv", "demo.yaml"]),
+        (lambda raw, src: (raw / "demo" / "d.csv").write_bytes(b""), ["empty file", "demo/d.csv"]),
+        (lambda raw, src: (raw / "demo" / "d.csv").write_bytes(HEADER.encode() + b"\n"), ["empty file", "no data rows"]),
+        (lambda raw, src: (raw / "demo" / "d.csv").write_bytes(
+            (HEADER.replace(";Gezin", "") + "\n" + ROWS[0].replace(";N;N;", ";N;", 1) + "\n").encode("cp1252")),
+         ["missing column", "column 'Gezin'", "demo/d.csv"]),
+        (lambda raw, src: (raw / "demo" / "d.csv").write_bytes(
+            (HEADER + ";Extra\n" + ROWS[0] + ";x\n").encode("cp1252")),
+         ["unexpected column", "column 'Extra'", "ignore_columns"]),
+        (lambda raw, src: (src / "demo.yaml").write_text(SPEC.replace("cp1252", "utf-8")),
+         ["undecodable encoding", "row 2", "utf-8", "encoding"]),
+        (lambda raw, src: (src / "demo.yaml").write_text(SPEC.replace("Clientnr: source_id", "Clientnr: client")),
+         ["source spec", "unknown field 'client'"]),
+    ],
+)
+def test_bad_input_gives_one_clear_message_and_writes_nothing(tmp_path, mutate, words):
+    raw, src = write_delivery(tmp_path)
+    mutate(raw, src)
+    with pytest.raises(IngestError) as info:
+        run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)
+    message = str(info.value)
+    for word in words:
+        assert word in message, message
+    assert not (tmp_path / "out").exists()
+    assert isinstance(info.value, UserError)
+
+
+def test_wrong_sheet_is_named_with_the_sheets_there_are(tmp_path):
+    raw, src = tmp_path / "raw", tmp_path / "src"
+    (raw / "x").mkdir(parents=True)
+    src.mkdir()
+    wb = xlsxwriter.Workbook(raw / "x" / "book.xlsx")
+    wb.add_worksheet("Blad1").write_row(0, 0, ["Clientnr"])
+    wb.close()
+    (raw / "README.md").write_text("SYNTHETIC\n")
+    (src / "x.yaml").write_text("name: x\npilot: Utrecht\nfiles:\n  - {pattern: 'x/*.xlsx', reader: excel, "
+                                "sheets: [{name: Deelnemers}]}\ncolumns: {Clientnr: source_id}\n")
+    with pytest.raises(IngestError, match=r"wrong sheet: file x/book.xlsx has no sheet 'Deelnemers' \(sheets: \['Blad1'\]\)"):
+        run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)
+
+
+def test_real_data_without_a_key_are_refused(tmp_path, monkeypatch):
+    raw, src = write_delivery(tmp_path, synthetic=False)
+    monkeypatch.delenv("LVV_PSEUDONYM_KEY", raising=False)
+    with pytest.raises(IngestError, match="LVV_PSEUDONYM_KEY"):
+        run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)
+    monkeypatch.setenv("LVV_PSEUDONYM_KEY", "a-secret-for-the-test")
+    res = run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)
+    assert res.manifest["synthetic"] is False
+    assert res.stays["person_id"].iloc[0] == person_key("RTM-1", "Rotterdam", b"a-secret-for-the-test")
+
+
+def test_a_failed_run_leaves_the_previous_output_intact(delivery, tmp_path):
+    raw, src = delivery
+    out = tmp_path / "out"
+    run_ingest(raw, out, sources_dir=src, progress=False)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    (raw / "demo" / "d.csv").write_bytes(b"")
+    with pytest.raises(IngestError):
+        run_ingest(raw, out, sources_dir=src, progress=False)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
+
+
+def test_cli_reports_a_user_error_in_one_line(delivery, tmp_path, capsys):
+    raw, src = delivery
+    (raw / "demo" / "d.csv").unlink()
+    code = cli_main(["ingest", "--raw-dir", str(raw), "--out-dir", str(tmp_path / "o"), "--sources-dir", str(src)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith("lvv-eval ingest: error: missing file")
+
+
+def test_dates_in_several_formats_dutch_month_names_and_excel_serials():
+    values = pd.Series(["3 maart 2020", "2020-03-03", "03-03-2020", "43893", "15 mei 2021", "31-02-2020", None],
+                       dtype="str")
+    months = {"maart": 3, "mei": 5}
+    dates, bad = parse_dates(values, ["%d-%m-%Y", "%Y-%m-%d", "%d %m %Y"], excel_serial=True, month_names=months)
+    assert dates.dt.strftime("%Y-%m-%d").tolist()[:5] == ["2020-03-03"] * 4 + ["2021-05-15"]
+    assert bad.tolist() == [False] * 5 + [True, False]  # 31 February is not a date; missing is not unparsed
+
+
+def test_labels_map_case_insensitively_and_flag_the_unknown():
+    mapped, unmapped = map_labels(pd.Series(["Man", " man", "VROUW", "x", None], dtype="str"),
+                                  {"man": "male", "vrouw": "female", "onbekend": None})
+    assert mapped.tolist()[:3] == ["male", "male", "female"]
+    assert unmapped.tolist() == [False, False, False, True, False]
+
+
+def test_excel_cells_become_text_like_a_spreadsheet_shows_them():
+    assert column_text([1.0, "", 2.5, 43831.0]).tolist()[::2] == ["1", "2.5"]
+    assert column_text([dt.date(2020, 1, 2), dt.datetime(2020, 1, 2, 13, 5)]).tolist() == [
+        "2020-01-02", "2020-01-02 13:05:00"]
+
+
+def test_rules_count_missing_and_survive_a_broken_rule():
+    records = pd.DataFrame({"admission_date": pd.to_datetime(["2020-01-01", None, "2020-01-05"]),
+                            "exit_date": pd.to_datetime(["2020-02-01", "2020-01-01", "2020-01-01"])})
+    rules = [Rule("V_ORDER", "exit not before admission", "error", "isna(exit_date) | (exit_date >= admission_date)"),
+             Rule("V_BROKEN", "refers to a field that is not there", "error", "no_such_field > 1")]
+    conf = confront(records, pd.DataFrame(index=records.index), rules)
+    s = conf.summary.set_index("rule_id")
+    assert s.loc["V_ORDER", ["items", "passes", "fails", "missing", "errors"]].tolist() == [3, 1, 1, 1, 0]
+    assert s.loc["V_BROKEN", "errors"] == 3 and "NameError" in s.loc["V_BROKEN", "error_message"]
+
+
+def test_change_log_records_what_a_repair_changes_without_the_repair_logging():
+    frame = pd.DataFrame({"_file": "f.csv", "_sheet": "", "_row": [2, 3, 4],
+                          "source_id": pd.Series(["V1 ", "V2", "V3"], dtype="str"),
+                          "age": pd.array([40, -5, 200], dtype="Int64")})
+    log = ChangeLog()
+
+    def repair(f: pd.DataFrame) -> dict[str, pd.Series]:
+        return {"source_id": f["source_id"].str.strip(), "age": f["age"].where(f["age"].between(0, 100))}
+
+    out = apply_tracked(frame, repair, rule_id="R_TEST", step="repair:test", pilot="Utrecht", log=log,
+                        column_names={"age": "Leeftijd"}, redact=["source_id"])
+    changes = log.frame()
+    assert changes[["source_row", "column", "old_value"]].values.tolist() == [
+        [2, "source_id", REDACTED], [3, "Leeftijd", "-5"], [4, "Leeftijd", "200"]]
+    assert out["age"].isna().tolist() == [False, True, True] and frame["age"].notna().all()
+
+
+def test_spec_typos_are_errors_naming_the_file(tmp_path):
+    raw, src = write_delivery(tmp_path, spec=SPEC + "colums: {}\n")
+    with pytest.raises(SpecError, match=r"demo.yaml: unknown key\(s\) \['colums'\]"):
+        run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)
+    (src / "demo.yaml").write_text(SPEC.replace("residence_permit", "residence_permitt"))
+    with pytest.raises(SpecError, match="residence_permitt"):
+        run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)
+
+
+def test_manifest_lists_inputs_with_hashes(delivery, tmp_path):
+    raw, src = delivery
+    run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False, skip_steps=["R_TRIM_WHITESPACE"])
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    import hashlib
+    assert manifest["inputs"][0]["sha256"] == hashlib.sha256((raw / "demo" / "d.csv").read_bytes()).hexdigest()
+    assert manifest["parameters"]["skip_steps"] == ["R_TRIM_WHITESPACE"]
+    assert manifest["versions"]["pandas"] == pd.__version__
