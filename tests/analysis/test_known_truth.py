@@ -54,16 +54,24 @@ def test_fast_variant_recovers_departure_effect():
     assert abs(naive_z) > 3
 
 
+# Seed note: with the generator as of synth commit b26bf49, seed 2026 drew a return_origin oracle
+# estimate 3.02 SE above the truth. A sweep of seeds 2020-2031 gave z-scores with mean 0.25 and
+# SD 1.15 (no sign of bias), so that draw was the 1-in-400 tail, and the seed was moved to 2027
+# (z = 0.04). benchmarks/coverage_shelter_effect.py checks the estimator over 200 cohorts instead
+# of one. If the generator changes, the draw changes: rerun that script before blaming the estimator.
+SEED_50K = 2027
+
+
 @pytest.fixture(scope="module")
 def cohort_50k() -> tuple[pd.DataFrame, dict]:
-    return _frame(50_000, seed=2026)
+    return _frame(50_000, seed=SEED_50K)
 
 
 def test_50k_oracle_adjusted_within_3_se_and_naive_not(cohort_50k):
     tte, truth = cohort_50k
     naive_z, oracle_z = _z_scores(tte, truth, "return_origin", ORACLE)
     assert abs(oracle_z) < 3, oracle_z
-    assert abs(naive_z) > 10, naive_z  # measured: about -28 with this seed
+    assert abs(naive_z) > 10, naive_z  # measured: about -20 or beyond
 
 
 def test_50k_observed_only_adjustment_is_biased_by_the_hidden_factor(cohort_50k):
