@@ -261,3 +261,13 @@ def test_manifest_lists_inputs_with_hashes(delivery, tmp_path):
     assert manifest["inputs"][0]["sha256"] == hashlib.sha256((raw / "demo" / "d.csv").read_bytes()).hexdigest()
     assert manifest["parameters"]["skip_steps"] == ["R_TRIM_WHITESPACE"]
     assert manifest["versions"]["pandas"] == pd.__version__
+
+
+def test_rows_of_another_width_are_quarantined_not_fatal(tmp_path):
+    rows = [*ROWS, "RTM-9;01-03-2020;;;M;40;J;N;N;x;EXTRA;MORE", "RTM-10;01-03-2020"]
+    raw, src = write_delivery(tmp_path, rows=rows)
+    res = run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)
+    q = res.quarantine.set_index("source_row")
+    assert q.loc[[9, 10], "rule_id"].tolist() == ["V_ROW_SHAPE", "V_ROW_SHAPE"]
+    assert '"_extra": "EXTRA;MORE"' in q.loc[9, "raw_values"]
+    assert sorted(res.stays["source_row"]) == [2, 3, 8] and res.manifest["row_accounting_closes"]

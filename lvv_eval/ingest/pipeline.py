@@ -128,6 +128,8 @@ def _harmonise(table: RawTable, spec: SourceSpec, ctx: _Context, books: dict) ->
         fields = event_layout.spread_event_values(fields, spec)
     records, issues = convert_fields(fields, spec, table.constants)
     flag_invalid_categories(records, issues)
+    if "_malformed" in table.frame:
+        issues["malformed:row"] = table.frame["_malformed"].astype(bool)
     return records, issues, fields, names
 
 

@@ -41,7 +41,7 @@ def issue_details(issues: pd.DataFrame, fields: pd.DataFrame, names: Mapping[str
 
 def raw_values_json(raw: pd.DataFrame, drop: list[str]) -> pd.Series:
     """The raw cells of each row as JSON (identifier columns left out)."""
-    cols = [c for c in raw.columns if not c.startswith("_") and c not in drop]
+    cols = [c for c in raw.columns if (not c.startswith("_") or c == "_extra") and c not in drop]
     records = raw[cols].astype("object").where(raw[cols].notna(), None).to_dict("records")
     return pd.Series([json.dumps(r, ensure_ascii=False) for r in records], index=raw.index, dtype="str")
 

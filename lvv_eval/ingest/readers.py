@@ -39,7 +39,7 @@ class RawTable:
     @property
     def columns(self) -> list[str]:
         """Raw column headers, in file order."""
-        return [c for c in self.frame.columns if c not in META_COLUMNS]
+        return [c for c in self.frame.columns if not c.startswith("_")]
 
 
 def sha256_of(path: Path) -> str:
@@ -115,13 +115,23 @@ def read_text(path: Path, rel: str, spec_file: FileSpec) -> RawTable:
     body = lines[skip + 1 :]
     if not any(line.strip() for line in body):
         raise IngestError(f"empty file: {locate(rel)} has a header but no data rows.")
-    blank_free = all(line.strip() for line in body)
-    if blank_free:
+    rows = _read_regular(text, skip, header, spec_file.delimiter) if all(line.strip() for line in body) else None
+    if rows is None:  # blank lines or rows of another width: parse line by line
+        rows = _read_irregular(body, skip, header, spec_file.delimiter)
+    for c in header:
+        rows[c] = rows[c].astype("str")
+    numbers = rows.pop("_line") if "_line" in rows else None
+    return RawTable(rel, "", spec_file.header_row,
+                    _frame(rel, "", rows, spec_file.header_row + 1, numbers), dict(spec_file.constants))
+
+
+def _read_regular(text: str, skip: int, header: list[str], delimiter: str) -> pd.DataFrame | None:
+    """Fast path (pyarrow) for a file whose every line is a row of the header's width."""
+    try:
         table = pacsv.read_csv(
             io.BytesIO(text.encode("utf-8")),
             read_options=pacsv.ReadOptions(skip_rows=skip + 1, column_names=header),
-            parse_options=pacsv.ParseOptions(delimiter=spec_file.delimiter, newlines_in_values=False,
-                                              invalid_row_handler=None),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False),
             convert_options=pacsv.ConvertOptions(
                 column_types={h: pa.string() for h in header},
                 null_values=[""],
@@ -129,28 +139,27 @@ def read_text(path: Path, rel: str, spec_file: FileSpec) -> RawTable:
                 quoted_strings_can_be_null=True,
             ),
         )
-        rows = table.to_pandas()
-        numbers = None
-    else:  # blank lines inside: keep the exact line numbers
-        keep = [(i, line) for i, line in enumerate(body) if line.strip()]
-        parsed = list(csv.reader([line for _, line in keep], delimiter=spec_file.delimiter))
-        rows = pd.DataFrame(_pad(parsed, len(header), rel), columns=header, dtype="str")
-        rows = rows.replace("", None)
-        numbers = pd.Series([skip + 2 + i for i, _ in keep])
-    for c in header:
-        rows[c] = rows[c].astype("str")
-    return RawTable(rel, "", spec_file.header_row,
-                    _frame(rel, "", rows, spec_file.header_row + 1, numbers), dict(spec_file.constants))
+    except pa.ArrowInvalid:
+        return None
+    return table.to_pandas()
 
 
-def _pad(parsed: list[list[str]], width: int, rel: str) -> list[list[str]]:
-    out = []
-    for i, row in enumerate(parsed):
-        if len(row) > width and any(c.strip() for c in row[width:]):
-            raise IngestError(f"{locate(rel)}: a data row has {len(row)} fields, the header {width} "
-                              f"(data row {i + 1}). Check the delimiter in the source spec.")
-        out.append((row + [""] * width)[:width])
-    return out
+def _read_irregular(body: list[str], skip: int, header: list[str], delimiter: str) -> pd.DataFrame:
+    """Line by line, keeping line numbers; a row whose width differs from the header's is kept
+    (padded, extra fields in ``_extra``) and marked ``_malformed`` for the rules to quarantine."""
+    keep = [(skip + 2 + i, line) for i, line in enumerate(body) if line.strip()]
+    parsed = list(csv.reader([line for _, line in keep], delimiter=delimiter))
+    width = len(header)
+    malformed = [len(r) != width and not (len(r) > width and not any(c.strip() for c in r[width:]))
+                 for r in parsed]
+    extra = [delimiter.join(r[width:]) if len(r) > width else "" for r in parsed]
+    rows = pd.DataFrame([(r + [""] * width)[:width] for r in parsed], columns=header, dtype="str")
+    rows = rows.replace("", None)
+    rows["_line"] = [n for n, _ in keep]
+    if any(malformed):
+        rows["_malformed"] = malformed
+        rows["_extra"] = pd.Series(extra, dtype="str").replace("", None)
+    return rows
 
 
 # ---- Excel ----------------------------------------------------------------------------------

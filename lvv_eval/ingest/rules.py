@@ -93,6 +93,7 @@ def namespace(records: pd.DataFrame, issues: pd.DataFrame) -> dict[str, object]:
         unparsed=lambda *f: flag("unparsed:", f),
         any_unmapped=lambda exclude=(): flag("unmapped:", None, exclude),
         any_unparsed=lambda exclude=(): flag("unparsed:", None, exclude),
+        malformed=lambda: flag("malformed:", None),
         day=day_number,
         between=lambda x, lo, hi: (x >= lo) & (x <= hi),
         isin=lambda x, values: pd.Series(x, index=index).isin(list(values)).astype("boolean").mask(
