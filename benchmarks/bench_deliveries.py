@@ -128,7 +128,7 @@ def bench_million(repeat: int, tmp: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--million-repeat", type=int, default=1)
+    parser.add_argument("--million-repeat", type=int, default=3)
     parser.add_argument("--skip-million", action="store_true")
     parser.add_argument("--excel-people", type=int, default=300_000)
     parser.add_argument("--million-child", type=Path, help=argparse.SUPPRESS)
