@@ -2,8 +2,9 @@
 accounted for (stays + folded events + quarantined + merged + non-participants = raw rows).
 
 A small uncalibrated cohort is rendered once; each example copies its deliveries, applies a few
-random corruptions (blank cells, garbled cell text, junk rows, duplicated rows) to the CSV and
-Excel files, and ingests the result.
+random corruptions (blank cells, garbled cell text, junk rows, duplicated rows, and in CSV files
+raw junk lines of any width with stray quotes) to the CSV and Excel files, and ingests the
+result.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ SAFE = st.text(alphabet="abcdefghijklmnopqrstuvwxyz ABCXYZ0123456789-/.?", min_s
 GARBLED = st.one_of(SAFE, st.sampled_from(["31-13-2020", "2020-02-30", "gisteren", "32 maart 2020", "-99",
                                            "99999999", "2032-01-01", "01-01-1899", "", " "]))
 OPERATION = st.tuples(
-    st.sampled_from(["blank", "garble", "junk_row", "duplicate_row"]),
+    st.sampled_from(["blank", "garble", "junk_row", "duplicate_row", "junk_line"]),
     st.floats(0, 0.999), st.floats(0, 0.999), GARBLED,
 )
 FILES = st.sampled_from(["rotterdam", "groningen", "utrecht", "eindhoven", "amsterdam"])
@@ -58,7 +59,7 @@ def _corrupt_rows(rows: list[list], header_at: int, ops: list[tuple]) -> list[li
             body[i][j] = ""
         elif op == "garble":
             body[i][j] = text
-        elif op == "junk_row":
+        elif op in ("junk_row", "junk_line"):
             body.insert(i, [text + str(k) for k in range(width)])
         elif op == "duplicate_row":
             body.insert(i, list(body[i]))
@@ -71,8 +72,12 @@ def _corrupt_csv(path: Path, ops: list[tuple]) -> None:
     delimiter = "," if path.parent.name == "groningen" else ";"
     rows = list(csv.reader(io.StringIO(raw.decode(encoding)), delimiter=delimiter))
     out = io.StringIO()
-    csv.writer(out, delimiter=delimiter, lineterminator="\n").writerows(_corrupt_rows(rows, 0, ops))
-    path.write_bytes(out.getvalue().encode(encoding))
+    csv.writer(out, delimiter=delimiter, lineterminator="\n").writerows(
+        _corrupt_rows(rows, 0, [o for o in ops if o[0] != "junk_line"]))
+    lines = out.getvalue().splitlines()
+    for _, where, _, text in [o for o in ops if o[0] == "junk_line"]:  # a raw line of any width
+        lines.insert(1 + int(where * (len(lines) - 1)), (text + delimiter) * (1 + len(text) % 4) + '"' * (len(text) % 2))
+    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
 
 
 def _corrupt_excel(path: Path, ops: list[tuple]) -> None:

@@ -148,7 +148,8 @@ def _read_irregular(body: list[str], skip: int, header: list[str], delimiter: st
     """Line by line, keeping line numbers; a row whose width differs from the header's is kept
     (padded, extra fields in ``_extra``) and marked ``_malformed`` for the rules to quarantine."""
     keep = [(skip + 2 + i, line) for i, line in enumerate(body) if line.strip()]
-    parsed = list(csv.reader([line for _, line in keep], delimiter=delimiter))
+    # each line on its own, so that a stray quote cannot swallow the lines after it
+    parsed = [next(csv.reader([line], delimiter=delimiter)) for _, line in keep]
     width = len(header)
     malformed = [len(r) != width and not (len(r) > width and not any(c.strip() for c in r[width:]))
                  for r in parsed]
