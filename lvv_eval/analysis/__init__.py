@@ -51,6 +51,7 @@ from lvv_eval.analysis.warnings import (
     AnalysisWarning,
     DroppedRowsWarning,
     FewClustersWarning,
+    NonConvergenceWarning,
     SmallCellWarning,
 )
 
@@ -66,6 +67,7 @@ __all__ = [
     "FewClustersWarning",
     "GradientResult",
     "InferenceResult",
+    "NonConvergenceWarning",
     "ShelterEffect",
     "SmallCellWarning",
     "breslow_score_residuals",

@@ -16,10 +16,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 from statsmodels.duration.hazard_regression import PHReg
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from lvv_eval.analysis.design import check_full_rank, design_matrix, reference_levels
 from lvv_eval.analysis.prepare import complete_cases, event_coding
-from lvv_eval.analysis.warnings import DroppedRowsWarning, SmallCellWarning, warn_few_clusters
+from lvv_eval.analysis.warnings import (
+    DroppedRowsWarning,
+    NonConvergenceWarning,
+    SmallCellWarning,
+    warn_few_clusters,
+)
 
 TIES = ("breslow", "efron")
 
@@ -169,6 +175,40 @@ def _event_indicator(tte: pd.DataFrame, cause: str) -> np.ndarray:
     return (tte["event"].to_numpy() == code).astype(np.float64)
 
 
+def terms_without_events(x: pd.DataFrame, status: np.ndarray) -> list[str]:
+    """Binary design columns with no event at 0 or at 1: their coefficient runs off to infinity."""
+    out = []
+    for col in x.columns:
+        v = x[col].to_numpy()
+        if np.isin(v, (0.0, 1.0)).all():
+            on = status[v == 1].sum()
+            off = status[v == 0].sum()
+            if on == 0 or off == 0:
+                out.append(col)
+    return out
+
+
+def _fit_reporting_convergence(model: PHReg, x: pd.DataFrame, status: np.ndarray, cause: str):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = model.fit()
+    failed = False
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning):
+            failed = True
+        else:
+            warnings.warn(w.message, w.category, stacklevel=3)
+    empty = terms_without_events(x, status)
+    if failed or empty:
+        warnings.warn(
+            f"Cox model for {cause!r} did not converge cleanly"
+            + (f"; no {cause!r} events in one level of {empty}: drop or merge these" if empty else ""),
+            NonConvergenceWarning,
+            stacklevel=3,
+        )
+    return fit
+
+
 def fit_cause_specific_cox(
     tte: pd.DataFrame,
     cause: str,
@@ -208,7 +248,7 @@ def fit_cause_specific_cox(
     )
     time = data["time"].to_numpy(dtype=np.float64)
     model = PHReg(time, x.to_numpy(), status=status, strata=strata_codes, ties=ties)
-    fit = model.fit()
+    fit = _fit_reporting_convergence(model, x, status, cause)
     params = pd.Series(fit.params, index=x.columns)
     cov_naive = pd.DataFrame(fit.cov_params(), index=x.columns, columns=x.columns)
     cov_robust = None

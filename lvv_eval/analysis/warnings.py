@@ -21,6 +21,10 @@ class DroppedRowsWarning(AnalysisWarning):
     """Rows were left out of a model because a variable it uses is missing."""
 
 
+class NonConvergenceWarning(AnalysisWarning):
+    """A model fit did not converge, typically a covariate level without any event (separation)."""
+
+
 MIN_CLUSTERS = 30
 """Below this many clusters a :class:`FewClustersWarning` is raised (Cameron & Miller 2015)."""
 

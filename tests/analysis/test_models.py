@@ -113,3 +113,14 @@ def test_prior_procedures_gradient_bands_and_trends(tte):
     assert g.table["p_wild_bootstrap"].between(0, 1).all()
     # fake_stays: log HR of durable per prior procedure is a mix of -0.10 and 0.05 (see FAKE_HAZARDS)
     assert isinstance(g.table, pd.DataFrame)
+
+
+def test_a_level_without_events_is_reported(tte):
+    from lvv_eval.analysis import NonConvergenceWarning
+
+    frame = tte.copy()
+    durable = frame["cause"] == "durable"
+    frame["never_durable"] = 0.0
+    frame.loc[~durable & (np.arange(len(frame)) % 7 == 0), "never_durable"] = 1.0
+    with pytest.warns(NonConvergenceWarning, match="never_durable"):
+        fit_cause_specific_cox(frame, "durable", ["shelter_24h", "never_durable"], cluster=None)
