@@ -1,7 +1,8 @@
 """Benchmark ``lvv-eval ingest``: 1,000,000 uncalibrated stays across the five delivery layouts.
 
 Prints the median wall time of several ingest runs, their peak memory (each run in a fresh
-process, so that the figure is the ingest's own), the median time of merely reading the same
+process, so that the figure is the ingest's own; the RSS of the process and its worker
+processes is sampled every 50 ms, and an upper bound from the per-process peaks is printed too), the median time of merely reading the same
 files with pandas (calamine engine for Excel, pyarrow engine for CSV), and the ratio of the two.
 Targets (issue 3): ingest at most 30 s, peak memory under 4 GB, ratio at most 3.
 
@@ -26,14 +27,36 @@ HERE = Path(__file__).resolve().parent
 CACHE = Path(tempfile.gettempdir()) / "lvv_eval_bench"
 
 CHILD = r"""
-import json, resource, sys, time
+import json, os, resource, sys, threading, time
 from lvv_eval.ingest.pipeline import run_ingest
+
+def tree_rss_kib(pid):
+    total = 0
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            total += next(int(l.split()[1]) for l in fh if l.startswith("VmRSS:"))
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as fh:
+                total += sum(tree_rss_kib(int(c)) for c in fh.read().split())
+    except (OSError, StopIteration):
+        pass
+    return total
+
+peak, done = [0], threading.Event()
+def sample():
+    while not done.is_set():
+        peak[0] = max(peak[0], tree_rss_kib(os.getpid()))
+        time.sleep(0.05)
+threading.Thread(target=sample, daemon=True).start()
 t = time.perf_counter()
 result = run_ingest(sys.argv[1], sys.argv[2], progress=False)
 seconds = time.perf_counter() - t
-peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"seconds": seconds, "peak_mib": peak_kib / 1024, "stays": len(result.stays),
-                  "quarantined": len(result.quarantine), "closes": result.manifest["row_accounting_closes"]}))
+done.set()
+own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"seconds": seconds, "peak_mib": peak[0] / 1024, "bound_mib": (own + 2 * worker) / 1024,
+                  "stays": len(result.stays), "quarantined": len(result.quarantine),
+                  "closes": result.manifest["row_accounting_closes"]}))
 """
 
 
@@ -106,6 +129,7 @@ def main() -> int:
     read_s = statistics.median(reading)
     ingest_s = statistics.median(r["seconds"] for r in ingest)
     peak = max(r["peak_mib"] for r in ingest)
+    bound = max(r["bound_mib"] for r in ingest)
     r0 = ingest[0]
     print(f"ingest benchmark: {args.people:,} people -> {r0['stays']:,} stays, {r0['quarantined']:,} "
           f"quarantined rows, accounting closes: {r0['closes']}")
@@ -113,7 +137,8 @@ def main() -> int:
     print(f"  lvv-eval ingest                       : median {ingest_s:6.2f} s  runs "
           f"{[round(r['seconds'], 2) for r in ingest]}")
     print(f"  ratio ingest / read                   : {ingest_s / read_s:6.2f}   (target <= 3)")
-    print(f"  peak memory of ingest                 : {peak:8.0f} MiB (target < 4096)")
+    print(f"  peak memory of ingest (process tree)  : {peak:8.0f} MiB sampled; at most {bound:.0f} MiB "
+          f"(own peak + 2 x largest worker peak) (target < 4096)")
     print(f"  target 30 s: {'met' if ingest_s <= 30 else 'NOT met'}; benchmark took {time.perf_counter() - t0:.0f} s")
     return 0
 

@@ -271,3 +271,61 @@ def test_rows_of_another_width_are_quarantined_not_fatal(tmp_path):
     assert q.loc[[9, 10], "rule_id"].tolist() == ["V_ROW_SHAPE", "V_ROW_SHAPE"]
     assert '"_extra": "EXTRA;MORE"' in q.loc[9, "raw_values"]
     assert sorted(res.stays["source_row"]) == [2, 3, 8] and res.manifest["row_accounting_closes"]
+
+
+LONG_SPEC = """
+name: long
+pilot: Groningen
+layout: long
+files:
+  - {pattern: "long/*.csv", reader: csv, delimiter: ",", constants: {registration_group: official}}
+columns: {Client: source_id, Type: event_type, Date: event_date, Value: event_value, Mod: modified_date}
+events:
+  kinds:
+    intake: {date: admission_date, starts_stay: true}
+    scenario: {date: scenario_date, value: scenario}
+    exit: {date: exit_date, value: exit_reason}
+constants: {data_cut_date: "2022-07-01", sex: M, family: N, shelter_24h: J}
+dates: {formats: ["%d-%m-%Y"]}
+flags: {true: [J], false: [N]}
+labels:
+  event_type: {Intake: intake, Scenario: scenario, Exit: exit}
+  exit_reason: {Vertrek: return_origin}
+  scenario: {Vertrek: departure}
+  sex: {M: male}
+derive:
+  - {field: in_covenant, method: covenant_from_exclusion}
+  - {field: mrt_referred, method: flag_from_date, source: mrt_date}
+"""
+LONG_ROWS = [
+    "C1,Intake,01-01-2020,,01-01-2020",   # 2: first stay of C1
+    "C1,Exit,01-03-2020,Vertrek,01-03-2020",  # 3: its exit
+    "C1,Intake,01-06-2020,,01-06-2020",   # 4: readmission, ongoing
+    "C2,Scenario,15-02-2020,Vertrek,",     # 5: scenario listed before the intake it belongs to
+    "C2,Intake,01-02-2020,,01-02-2020",   # 6
+    "C3,Exit,01-05-2020,Vertrek,",         # 7: exit of a client without intake
+    "C4,Intake,01-02-2020,,01-02-2020",   # 8: older record of the same intake
+    "C4,Intake,01-02-2020,,05-02-2020",   # 9: newer record: kept, takes the events
+    "C4,Exit,01-04-2020,Vertrek,",         # 10
+]
+
+
+def test_long_event_layout_folds_events_into_stays(tmp_path):
+    raw, src = tmp_path / "raw", tmp_path / "src"
+    (raw / "long").mkdir(parents=True)
+    src.mkdir()
+    (raw / "long" / "e.csv").write_text("\n".join(["Client,Type,Date,Value,Mod", *LONG_ROWS]) + "\n")
+    (raw / "README.md").write_text("SYNTHETIC\n")
+    (src / "long.yaml").write_text(LONG_SPEC)
+    res = run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)
+    stays = res.stays.set_index("source_row")
+    assert sorted(stays.index) == [2, 4, 6, 9]
+    assert stays.loc[2, "exit_date"] == pd.Timestamp("2020-03-01") and stays.loc[2, "exit_reason"] == "return_origin"
+    assert pd.isna(stays.loc[4, "exit_date"]) and stays.loc[4, "stay_id"].endswith("-2")
+    assert stays.loc[6, "scenario"] == "departure" and stays.loc[6, "scenario_date"] == pd.Timestamp("2020-02-15")
+    assert stays.loc[9, "exit_date"] == pd.Timestamp("2020-04-01")
+    assert res.quarantine.set_index("source_row")["rule_id"].to_dict() == {7: "V_ADMISSION_PRESENT"}
+    merges = res.changes[res.changes["rule_id"].str.startswith("M_")]
+    assert merges[["rule_id", "source_row"]].values.tolist() == [["M_KEY_DUPLICATE", 8]]
+    acc = res.manifest["row_accounting"][0]
+    assert (acc["raw_rows"], acc["stays"], acc["events"], acc["quarantined"], acc["merged"]) == (9, 4, 3, 1, 1)

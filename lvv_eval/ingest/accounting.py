@@ -11,6 +11,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+
+def _outcomes() -> defaultdict:
+    return defaultdict(Counter)
+
+
 CATEGORIES: tuple[str, ...] = ("stays", "events", "quarantined", "merged", "non_participants")
 
 
@@ -20,7 +25,23 @@ class Accounting:
 
     raw: dict[tuple[str, str], int] = field(default_factory=dict)
     pilot: dict[tuple[str, str], str] = field(default_factory=dict)
-    outcome: dict[tuple[str, str], Counter] = field(default_factory=lambda: defaultdict(Counter))
+    outcome: dict[tuple[str, str], Counter] = field(default_factory=lambda: _outcomes())
+
+    def merge(self, other: Accounting) -> None:
+        """Add another accounting (of other files) to this one."""
+        for key, n in other.raw.items():
+            self.raw[key] = self.raw.get(key, 0) + n
+        self.pilot.update(other.pilot)
+        for key, counts in other.outcome.items():
+            self.outcome[key].update(counts)
+
+    def __getstate__(self) -> dict:
+        return {"raw": self.raw, "pilot": self.pilot, "outcome": dict(self.outcome)}
+
+    def __setstate__(self, state: dict) -> None:
+        self.raw, self.pilot = state["raw"], state["pilot"]
+        self.outcome = _outcomes()
+        self.outcome.update(state["outcome"])
 
     def add_raw(self, pilot: str, frame: pd.DataFrame) -> None:
         """Count the raw data rows of one table (``_file``, ``_sheet`` columns)."""

@@ -8,10 +8,13 @@ merge duplicates -> pseudonymise. Then the pandera contract, row accounting, ato
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from multiprocessing import get_context
 from pathlib import Path
 
 import pandas as pd
@@ -207,6 +210,74 @@ def _finish_delivery(spec: SourceSpec, records: pd.DataFrame, ctx: _Context) -> 
     return coerce_stays(kept), kept[["_file", "_sheet", "_row"]], outcome.merged
 
 
+@dataclass
+class _DeliveryResult:
+    inputs: list[dict]
+    stays: pd.DataFrame
+    quarantine: list[pd.DataFrame]
+    validation: list[pd.DataFrame]
+    accounting: Accounting
+    changes: list[pd.DataFrame]
+
+
+def _ingest_delivery(spec: SourceSpec, raw_dir: Path, ctx: _Context, progress: bool) -> _DeliveryResult:
+    """One delivery (all files of one source spec) into contract stays, with its audit trail."""
+    local = replace(ctx, log=ChangeLog())
+    accounting = Accounting()
+    inputs: list[dict] = []
+    books = _codebooks(raw_dir, spec, inputs)
+    valid_parts, folded_parts, quarantine_parts, validation_parts = [], [], [], []
+    for fs in spec.files:
+        for path in find_files(raw_dir, fs, spec.path):
+            rel = path.relative_to(raw_dir).as_posix()
+            tables = read_file(path, rel, fs)
+            inputs.append({"file": rel, "source_spec": spec.path.name, "pilot": spec.pilot, "role": "delivery",
+                           "sha256": sha256_of(path), "bytes": path.stat().st_size,
+                           "rows": {t.sheet or "": len(t.frame) for t in tables}})
+            for table in tables:
+                res = _process_table(table, spec, local, books)
+                accounting.add_raw(spec.pilot, table.frame)
+                accounting.add_rows(res.quarantine.rename(
+                    columns={"source_file": "_file", "sheet": "_sheet", "source_row": "_row"}), "quarantined")
+                accounting.add_rows(res.non_participants, "non_participants")
+                folded_parts.append(res.folded)
+                quarantine_parts.append(res.quarantine)
+                validation_parts.append(res.validation)
+                valid_parts.append(res.records)
+            if progress:
+                print(f"  {spec.pilot}: read {rel} ({sum(len(t.frame) for t in tables):,} rows)",
+                      file=sys.stderr, flush=True)
+    records = pd.concat(valid_parts, ignore_index=True) if valid_parts else pd.DataFrame()
+    stays, kept, merged = _finish_delivery(spec, records, local)
+    accounting.add_rows(kept, "stays")
+    accounting.add_rows(merged, "merged")
+    _account_folded(accounting, folded_parts, merged, local.log, spec.pilot)
+    return _DeliveryResult(inputs, stays, quarantine_parts, validation_parts, accounting, local.log.parts)
+
+
+PARALLEL_FROM_BYTES = 20_000_000
+
+
+def _delivery_bytes(spec: SourceSpec, raw_dir: Path) -> int:
+    return sum(p.stat().st_size for fs in spec.files for p in find_files(raw_dir, fs, spec.path))
+
+
+def _run_deliveries(specs: list[SourceSpec], raw_dir: Path, ctx: _Context, workers: int | None,
+                    progress: bool) -> list[_DeliveryResult]:
+    """:func:`_ingest_delivery` for every spec, in spec order; side by side in worker processes
+    (largest delivery first) when there is more than one worker."""
+    sizes = [_delivery_bytes(spec, raw_dir) for spec in specs]  # also: a missing file fails here, early
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1) if sum(sizes) >= PARALLEL_FROM_BYTES else 1
+    shared = replace(ctx, log=ChangeLog())
+    if workers <= 1 or len(specs) <= 1:
+        return [_ingest_delivery(spec, raw_dir, shared, progress) for spec in specs]
+    order = sorted(range(len(specs)), key=lambda i: -sizes[i])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        futures = {i: pool.submit(_ingest_delivery, specs[i], raw_dir, shared, progress) for i in order}
+        return [futures[i].result() for i in range(len(specs))]
+
+
 def _account_folded(accounting: Accounting, folded_parts: list[pd.DataFrame], merged: pd.DataFrame,
                     log: ChangeLog, pilot: str) -> None:
     """Event rows folded into a stay count as events, or as merged when their stay was merged away."""
@@ -214,18 +285,17 @@ def _account_folded(accounting: Accounting, folded_parts: list[pd.DataFrame], me
         len(f) for f in folded_parts) else pd.DataFrame()
     if folded.empty:
         return
-    gone = set(zip(merged["_file"], merged["_sheet"], merged["_row"], strict=True)) if len(merged) else set()
-    is_gone = [(f, s, r) in gone for f, s, r in zip(folded["_file"], folded["_sheet"], folded["_owner_row"], strict=True)]
-    mask = pd.Series(is_gone, index=folded.index, dtype=bool)
+    owners = merged.loc[:, ["_file", "_sheet", "_row", "rule_id"]].rename(columns={"_row": "_owner_row"})
+    owners = owners.astype({"_file": "str", "_sheet": "str", "_owner_row": "int64"})
+    folded = folded.astype({"_file": "str", "_sheet": "str", "_owner_row": "int64"}).merge(
+        owners, on=["_file", "_sheet", "_owner_row"], how="left")
+    mask = folded["rule_id"].notna()
     accounting.add_rows(folded[mask], "merged")
     accounting.add_rows(folded[~mask], "events")
     if mask.any():  # the event rows of a merged-away stay are merged away with it
-        rules = {(f, s, r): rule for f, s, r, rule in zip(merged["_file"], merged["_sheet"], merged["_row"],
-                                                            merged["rule_id"], strict=True)}
         gone = folded[mask]
         log.record(pd.DataFrame({
-            "step": "merge", "pilot": pilot,
-            "rule_id": [rules[k] for k in zip(gone["_file"], gone["_sheet"], gone["_owner_row"], strict=True)],
+            "step": "merge", "pilot": pilot, "rule_id": gone["rule_id"],
             "source_file": gone["_file"], "sheet": gone["_sheet"], "source_row": gone["_row"], "column": "",
             "old_value": "event row merged away with its stay",
             "new_value": "kept with the stay's merged record (row " + gone["_owner_row"].astype(str) + ")",
@@ -240,12 +310,15 @@ def run_ingest(
     strict: bool = False,
     progress: bool = True,
     sources_dir: Path | None = None,
+    workers: int | None = None,
 ) -> IngestResult:
     """Ingest every delivery in ``raw_dir`` into ``out_dir`` (written atomically).
 
     ``skip_steps`` switches off named repairs, merges or exclusions by rule id (for example
     ``R_DAYMONTH_SWAP``, ``M_EXACT_DUPLICATE``, ``X_NON_PARTICIPANT``); ``strict`` makes any
-    quarantined row a fatal error; ``sources_dir`` points at another folder of source specs.
+    quarantined row a fatal error; ``sources_dir`` points at another folder of source specs;
+    ``workers`` is the number of processes that read and harmonise files side by side (default:
+    two for large deliveries on a machine with two or more cores, else one).
     """
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     if not raw_dir.is_dir():
@@ -258,33 +331,13 @@ def run_ingest(
     ctx = _Context(load_rules(), load_repairs(), frozenset(skip_steps), resolve_key(synthetic), ChangeLog())
     accounting = Accounting()
     stays_parts, quarantine_parts, validation_parts, inputs = [], [], [], []
-    for spec in specs:
-        books = _codebooks(raw_dir, spec, inputs)
-        valid_parts, folded_parts = [], []
-        for fs in spec.files:
-            for path in find_files(raw_dir, fs, spec.path):
-                rel = path.relative_to(raw_dir).as_posix()
-                tables = read_file(path, rel, fs)
-                inputs.append({"file": rel, "source_spec": spec.path.name, "pilot": spec.pilot, "role": "delivery",
-                               "sha256": sha256_of(path), "bytes": path.stat().st_size,
-                               "rows": {t.sheet or "": len(t.frame) for t in tables}})
-                for table in tables:
-                    res = _process_table(table, spec, ctx, books)
-                    accounting.add_raw(spec.pilot, table.frame)
-                    accounting.add_rows(res.quarantine.rename(columns={"source_file": "_file", "sheet": "_sheet", "source_row": "_row"}), "quarantined")
-                    accounting.add_rows(res.non_participants, "non_participants")
-                    folded_parts.append(res.folded)
-                    quarantine_parts.append(res.quarantine)
-                    validation_parts.append(res.validation)
-                    valid_parts.append(res.records)
-                if progress:
-                    print(f"  read {rel}: {sum(len(t.frame) for t in tables)} rows", file=sys.stderr)
-        records = pd.concat(valid_parts, ignore_index=True) if valid_parts else pd.DataFrame()
-        stays, kept, merged = _finish_delivery(spec, records, ctx)
-        accounting.add_rows(kept, "stays")
-        accounting.add_rows(merged, "merged")
-        _account_folded(accounting, folded_parts, merged, ctx.log, spec.pilot)
-        stays_parts.append(stays)
+    for res in _run_deliveries(specs, raw_dir, ctx, workers, progress):
+        inputs.extend(res.inputs)
+        ctx.log.parts.extend(res.changes)
+        accounting.merge(res.accounting)
+        stays_parts.append(res.stays)
+        quarantine_parts.extend(res.quarantine)
+        validation_parts.extend(res.validation)
     stays = coerce_stays(pd.concat(stays_parts, ignore_index=True)) if stays_parts else empty_stays()
     stays = stays.sort_values(["pilot", "stay_id"], kind="stable").reset_index(drop=True)
     validate_stays(stays)
