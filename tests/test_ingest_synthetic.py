@@ -174,3 +174,11 @@ def test_skipping_a_step_changes_the_result(raw_dir, tmp_path, result):
     assert not (res.changes["rule_id"] == "M_EXACT_DUPLICATE").any()
     assert len(res.stays) > len(result.stays)
     assert res.manifest["parameters"]["skip_steps"] == ["M_EXACT_DUPLICATE", "X_NON_PARTICIPANT"]
+
+
+def test_worker_processes_give_the_same_result(raw_dir, tmp_path, result):
+    parallel = run_ingest(raw_dir, tmp_path / "c", progress=False, workers=2)
+    pd.testing.assert_frame_equal(parallel.stays, result.stays)
+    pd.testing.assert_frame_equal(parallel.quarantine, result.quarantine)
+    pd.testing.assert_frame_equal(parallel.changes, result.changes)
+    assert parallel.manifest["row_accounting"] == result.manifest["row_accounting"]

@@ -47,7 +47,7 @@ from lvv_eval.ingest.rules import (
 )
 from lvv_eval.ingest.spec import FileSpec, SourceSpec, load_specs
 from lvv_eval.ingest.summary import delivery_summary, format_summary
-from lvv_eval.ingest.tracking import ChangeLog
+from lvv_eval.ingest.tracking import ChangeLog, with_stay_ids
 from lvv_eval.schema import coerce_stays, empty_stays, validate_stays
 
 NON_PARTICIPANT_RULE = "X_NON_PARTICIPANT"
@@ -218,6 +218,7 @@ class _DeliveryResult:
     validation: list[pd.DataFrame]
     accounting: Accounting
     changes: list[pd.DataFrame]
+    stay_rows: pd.DataFrame
 
 
 def _ingest_delivery(spec: SourceSpec, raw_dir: Path, ctx: _Context, progress: bool) -> _DeliveryResult:
@@ -252,7 +253,20 @@ def _ingest_delivery(spec: SourceSpec, raw_dir: Path, ctx: _Context, progress: b
     accounting.add_rows(kept, "stays")
     accounting.add_rows(merged, "merged")
     _account_folded(accounting, folded_parts, merged, local.log, spec.pilot)
-    return _DeliveryResult(inputs, stays, quarantine_parts, validation_parts, accounting, local.log.parts)
+    return _DeliveryResult(inputs, stays, quarantine_parts, validation_parts, accounting, local.log.parts,
+                           _rows_of_stays(kept, stays, folded_parts))
+
+
+def _rows_of_stays(kept: pd.DataFrame, stays: pd.DataFrame, folded_parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Every raw row that ended up in a stay (its own row, or an event row folded into it), with
+    the stay id: ``_file``, ``_sheet``, ``_row``, ``stay_id``."""
+    own = kept.assign(stay_id=stays["stay_id"].to_numpy()).astype({"_file": "str", "_sheet": "str", "_row": "int64"})
+    folded = [f for f in folded_parts if len(f)]
+    if not folded:
+        return own
+    events = pd.concat(folded, ignore_index=True).astype({"_file": "str", "_sheet": "str", "_owner_row": "int64"})
+    events = events.merge(own.rename(columns={"_row": "_owner_row"}), on=["_file", "_sheet", "_owner_row"])
+    return pd.concat([own, events[["_file", "_sheet", "_row", "stay_id"]]], ignore_index=True)
 
 
 PARALLEL_FROM_BYTES = 20_000_000
@@ -330,8 +344,9 @@ def run_ingest(
     synthetic = is_synthetic(raw_dir)
     ctx = _Context(load_rules(), load_repairs(), frozenset(skip_steps), resolve_key(synthetic), ChangeLog())
     accounting = Accounting()
-    stays_parts, quarantine_parts, validation_parts, inputs = [], [], [], []
+    stays_parts, quarantine_parts, validation_parts, inputs, stay_rows = [], [], [], [], []
     for res in _run_deliveries(specs, raw_dir, ctx, workers, progress):
+        stay_rows.append(res.stay_rows)
         inputs.extend(res.inputs)
         ctx.log.parts.extend(res.changes)
         accounting.merge(res.accounting)
@@ -342,7 +357,7 @@ def run_ingest(
     stays = stays.sort_values(["pilot", "stay_id"], kind="stable").reset_index(drop=True)
     validate_stays(stays)
     quarantine = pd.concat(quarantine_parts, ignore_index=True) if quarantine_parts else empty_quarantine()
-    changes = ctx.log.frame()
+    changes = with_stay_ids(ctx.log.frame(), pd.concat(stay_rows, ignore_index=True) if stay_rows else None)
     validation = combine_summaries(validation_parts, ctx.rules)
     summary = delivery_summary(accounting, quarantine, changes)
     if strict:

@@ -28,6 +28,19 @@ def _as_text(values: pd.Series) -> pd.Series:
     return out.astype("str")
 
 
+def with_stay_ids(changes: pd.DataFrame, stay_rows: pd.DataFrame | None) -> pd.DataFrame:
+    """The change log with the stay each changed row ended up in (missing for rows that were
+    quarantined or merged away), as the column ``stay_id`` after ``pilot``."""
+    out = changes.copy()
+    out["stay_id"] = pd.Series(pd.NA, index=out.index, dtype="str")
+    if stay_rows is not None and len(stay_rows) and len(out):
+        keys = stay_rows.drop_duplicates(["_file", "_sheet", "_row"]).set_index(["_file", "_sheet", "_row"])["stay_id"]
+        index = pd.MultiIndex.from_arrays([out["source_file"], out["sheet"], out["source_row"]])
+        out["stay_id"] = keys.reindex(index).to_numpy()
+    order = ["step", "rule_id", "pilot", "stay_id", *[c for c in CHANGE_COLUMNS if c not in ("step", "rule_id", "pilot")]]
+    return out.loc[:, order].astype({"stay_id": "str"})
+
+
 def changed_mask(before: pd.Series, after: pd.Series) -> pd.Series:
     """Cells that differ, missing values compared as equal to each other."""
     na_b, na_a = before.isna(), after.isna()
