@@ -88,7 +88,7 @@ def is_synthetic(raw_dir: Path) -> bool:
     """True when the raw folder says SYNTHETIC (an answer key or a README saying so)."""
     if (raw_dir / "_answer_key").is_dir():
         return True
-    for readme in list(raw_dir.glob("README*")) + list(raw_dir.glob("*/README*"))[:0]:
+    for readme in raw_dir.glob("README*"):
         try:
             if "SYNTHETIC" in readme.read_text(encoding="utf-8", errors="replace").upper():
                 return True
