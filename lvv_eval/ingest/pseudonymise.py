@@ -6,10 +6,11 @@ real deliveries without a key are refused (see :mod:`lvv_eval.pseudonym`).
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from lvv_eval.ingest.errors import IngestError
-from lvv_eval.pseudonym import MissingPseudonymKeyError, person_keys, pseudonym_key
+from lvv_eval.pseudonym import MissingPseudonymKeyError, person_key, pseudonym_key
 
 
 def resolve_key(synthetic: bool) -> bytes:
@@ -22,12 +23,9 @@ def resolve_key(synthetic: bool) -> bytes:
 
 def person_ids(source_ids: pd.Series, pilot: str, key: bytes) -> pd.Series:
     """Pseudonymous person ids (missing where the source id is missing)."""
-    present = source_ids.notna()
-    out = pd.Series(pd.NA, index=source_ids.index, dtype="str")
-    if present.any():
-        pilots = pd.Series(pilot, index=source_ids.index[present])
-        out[present] = person_keys(source_ids[present].astype("str"), pilots, key)
-    return out
+    codes, uniques = pd.factorize(source_ids.astype("str"), use_na_sentinel=True)
+    hashed = np.array([person_key(str(u), pilot, key) for u in uniques] + [None], dtype=object)
+    return pd.Series(hashed[codes], index=source_ids.index, dtype="str")
 
 
 def stay_ids(person_id: pd.Series, admission_date: pd.Series) -> pd.Series:
