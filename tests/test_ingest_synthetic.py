@@ -182,3 +182,20 @@ def test_worker_processes_give_the_same_result(raw_dir, tmp_path, result):
     pd.testing.assert_frame_equal(parallel.quarantine, result.quarantine)
     pd.testing.assert_frame_equal(parallel.changes, result.changes)
     assert parallel.manifest["row_accounting"] == result.manifest["row_accounting"]
+
+
+@pytest.mark.slow
+def test_a_million_uncalibrated_stays_ingest_completely(tmp_path):
+    """At scale every injected fault is still found and nothing else is quarantined (speed and
+    memory are measured by benchmarks/bench_ingest.py)."""
+    from lvv_eval.synth.dgp import simulate_cohort
+
+    raw = tmp_path / "raw"
+    cohort = simulate_cohort(1_000_000, seed=7)
+    deliveries.write_deliveries(cohort, raw, seed=7)
+    res = run_ingest(raw, tmp_path / "clean", progress=False)
+    assert res.manifest["row_accounting_closes"]
+    assert len(res.stays) == len(cohort.stays)
+    faults = pd.read_csv(raw / "_answer_key" / "faults.csv", dtype=str, keep_default_na=False)
+    quarantined = faults[faults["expected_handling"] == "quarantine"].groupby(["pilot", "rule_id"]).size()
+    assert res.quarantine.groupby(["pilot", "rule_id"]).size().sort_index().equals(quarantined.sort_index())
