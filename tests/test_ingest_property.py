@@ -54,10 +54,11 @@ def _corrupt_rows(rows: list[list], header_at: int, ops: list[tuple]) -> list[li
     for op, where, col, text in ops:
         if not body:
             break
-        i, j = int(where * len(body)), int(col * width)
-        if op == "blank":
+        i = int(where * len(body))
+        j = int(col * len(body[i])) if body[i] else 0  # rows of an earlier junk line may be short
+        if op == "blank" and body[i]:
             body[i][j] = ""
-        elif op == "garble":
+        elif op == "garble" and body[i]:
             body[i][j] = text
         elif op in ("junk_row", "junk_line"):
             body.insert(i, [text + str(k) for k in range(width)])
