@@ -3,6 +3,29 @@
 A spec is data. Adding a delivery layout means adding a YAML file to the sources folder; no
 reader code names a pilot. :func:`load_spec` checks every key so that a typo in a spec is an
 error naming the spec file and the key, not a silent default.
+
+Keys of a spec (see ``lvv_eval/sources/*.yaml`` for the five deliveries):
+
+- ``name``, ``pilot`` (one of config.PILOTS), ``description``.
+- ``files``: list of ``{pattern (glob under the raw folder), reader: csv|excel, delimiter,
+  encoding, header_row (1-based), sheets: [{name, header_row, constants}], constants}``.
+- ``layout``: ``wide`` (a row per stay) or ``long`` (a row per event; then ``events.kinds``
+  maps each event kind to the date field it fills, the field its value fills, and which kind
+  opens a stay).
+- ``columns``: raw header -> harmonised field (:data:`FIELDS`); ``ignore_columns``: headers that
+  are delivered but not used. Any other header is an error.
+- ``labels``: field -> {raw label: contract value}; matching ignores case and outer spaces;
+  ``null`` means "known to mean unknown"; ``include: [vocab/x.yaml]`` merges a shared
+  vocabulary (own entries win).
+- ``flags``: ``{true: [...], false: [...], missing: [...]}`` for yes/no fields without labels.
+- ``dates``: ``{formats: [strptime formats], excel_serial: bool, month_names: {word: month}}``.
+- ``sentinels``: raw values meaning unknown (set missing by repair R_SENTINEL_TO_MISSING).
+- ``codebooks``: ``[{field, pattern, code_column, label_column, delimiter, encoding}]``.
+- ``recodes``: ``[{rule, field, map}]``: label -> label recodes run as the named repair.
+- ``constants``: field -> value for every row (e.g. ``data_cut_date``).
+- ``derive``: ``[{field, method, ...}]`` (see :mod:`lvv_eval.ingest.derive`).
+- ``participation``: ``{field}``: rows where that flag is false are non-participants.
+- ``duplicates``: ``{cross_sheet: {prefer: {field: value}}}`` (see :mod:`lvv_eval.ingest.dedup`).
 """
 
 from __future__ import annotations
