@@ -81,8 +81,8 @@ FIELDS: tuple[str, ...] = DATE_FIELDS + BOOL_FIELDS + INT_FIELDS + LABEL_FIELDS 
 
 _SPEC_KEYS = {
     "name", "pilot", "description", "files", "layout", "columns", "ignore_columns", "labels",
-    "label_aliases", "codebooks", "flags", "dates", "sentinels", "constants", "recodes",
-    "duplicates", "participation", "events", "derive", "age",
+    "codebooks", "flags", "dates", "sentinels", "constants", "recodes",
+    "duplicates", "participation", "events", "derive",
 }
 _FILE_KEYS = {"pattern", "reader", "delimiter", "encoding", "header_row", "sheets", "constants"}
 _SHEET_KEYS = {"name", "header_row", "constants"}
@@ -158,7 +158,6 @@ class SourceSpec:
     participation: Mapping[str, Any] = field(default_factory=dict)
     events: Mapping[str, Any] = field(default_factory=dict)
     derive: tuple[Mapping[str, Any], ...] = ()
-    age: Mapping[str, Any] = field(default_factory=dict)
 
     def fields(self) -> list[str]:
         """Harmonised fields this spec fills from raw columns."""
@@ -302,7 +301,6 @@ def _parse(path: Path, raw: Mapping[str, Any]) -> SourceSpec:
         participation=dict(raw.get("participation") or {}),
         events=dict(raw.get("events") or {}),
         derive=tuple(raw.get("derive") or ()),
-        age=dict(raw.get("age") or {}),
     )
 
 
