@@ -8,7 +8,6 @@ without code, and ``manifest.json`` (parameters, input hashes, package versions,
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lvv_eval.config import PROJECT_ROOT, reports_dir
+from lvv_eval.files import sha256_of
 
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 KERNEL_NAME = "python3"
@@ -39,15 +39,6 @@ class NotebookRun:
     html: Path
     manifest: Path
     seconds: float
-
-
-def sha256_of(path: Path) -> str:
-    """Hex sha256 of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def versions() -> dict[str, str]:

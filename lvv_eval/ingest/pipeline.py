@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from lvv_eval.files import sha256_of
 from lvv_eval.ingest import events as event_layout
 from lvv_eval.ingest.accounting import Accounting
 from lvv_eval.ingest.dedup import merge_duplicates
@@ -35,7 +36,7 @@ from lvv_eval.ingest.mapping import (
 from lvv_eval.ingest.output import versions, write_atomically, write_outputs
 from lvv_eval.ingest.pseudonymise import person_ids, resolve_key, stay_ids
 from lvv_eval.ingest.quarantine import build_quarantine, empty_quarantine, issue_details
-from lvv_eval.ingest.readers import RawTable, find_files, read_file, read_text, sha256_of
+from lvv_eval.ingest.readers import RawTable, find_files, read_file, read_text
 from lvv_eval.ingest.repairs import Repair, load_repairs, run_repairs
 from lvv_eval.ingest.rules import (
     Rule,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,15 +41,6 @@ class RawTable:
         return [c for c in self.frame.columns if not c.startswith("_")]
 
 
-def sha256_of(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def find_files(raw_dir: Path, spec_file: FileSpec, spec_path: Path) -> list[Path]:
     """Files under ``raw_dir`` matching the spec's pattern; an error when there are none."""
     found = sorted(p for p in raw_dir.glob(spec_file.pattern) if p.is_file())
@@ -65,9 +55,6 @@ def find_files(raw_dir: Path, spec_file: FileSpec, spec_path: Path) -> list[Path
 def _check_header(header: list[str], where: str) -> None:
     if not any(header):
         raise IngestError(f"empty file: {where} has no header row. Check the file and the spec's header_row.")
-    blanks = [i + 1 for i, h in enumerate(header) if not h]
-    if blanks and any(header[i:] for i in blanks):
-        pass  # blank trailing headers are dropped by the caller with their (empty) columns
     dupes = sorted({h for h in header if h and header.count(h) > 1})
     if dupes:
         raise IngestError(f"{where}: duplicate column header(s) {dupes}. Rename them in the file.")

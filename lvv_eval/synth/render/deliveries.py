@@ -17,7 +17,6 @@ extra rows; per raw file, data rows = stays (or events) + quarantined + merged +
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from lvv_eval.config import PILOTS
+from lvv_eval.files import sha256_of
 from lvv_eval.synth.render.encode import EncodedColumn, encode_column
 from lvv_eval.synth.render.faults import Fault, FaultInjector, Override
 from lvv_eval.synth.render.layout import ColumnSpec, Layout, LayoutError, load_layouts
@@ -424,15 +424,6 @@ def fault_table(faults: list[Fault], layout: Layout, cells: dict[str, EncodedCol
 
 
 # --------------------------------------------------------------------------- writing
-
-
-def sha256_of(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def write_rendered(rendered: RenderedDelivery, layout: Layout, out_dir: Path) -> list[FileRecord]:
