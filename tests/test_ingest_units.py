@@ -329,3 +329,33 @@ def test_long_event_layout_folds_events_into_stays(tmp_path):
     assert merges[["rule_id", "source_row"]].values.tolist() == [["M_KEY_DUPLICATE", 8]]
     acc = res.manifest["row_accounting"][0]
     assert (acc["raw_rows"], acc["stays"], acc["events"], acc["quarantined"], acc["merged"]) == (9, 4, 3, 1, 1)
+
+
+def test_a_column_without_header_is_an_error_not_dropped(tmp_path):
+    header = HEADER.replace(";Opmerking", ";;Opmerking")
+    raw, src = write_delivery(tmp_path, rows=[r.replace(";N;N;", ";N;N;;", 1) for r in ROWS[:1]], header=header)
+    with pytest.raises(IngestError, match=r"file demo/d.csv: column number 10 has no header"):
+        run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)
+
+
+def test_a_header_ending_in_the_delimiter_is_fine(tmp_path):
+    raw, src = write_delivery(tmp_path, rows=[r + ";" for r in ROWS], header=HEADER + ";")
+    res = run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)
+    assert sorted(res.stays["source_row"]) == [2, 3, 8]
+
+
+def test_excel_cells_beyond_the_header_are_an_error(tmp_path):
+    raw, src = tmp_path / "raw", tmp_path / "src"
+    (raw / "x").mkdir(parents=True)
+    src.mkdir()
+    wb = xlsxwriter.Workbook(raw / "x" / "book.xlsx")
+    ws = wb.add_worksheet("Blad1")
+    ws.write_row(0, 0, ["Clientnr"])
+    ws.write_row(1, 0, ["V1"])
+    ws.write_row(2, 0, ["V2", "stray note"])
+    wb.close()
+    (raw / "README.md").write_text("SYNTHETIC\n")
+    (src / "x.yaml").write_text("name: x\npilot: Utrecht\nfiles:\n  - {pattern: 'x/*.xlsx', reader: excel, "
+                                "sheets: [{name: Blad1}]}\ncolumns: {Clientnr: source_id}\n")
+    with pytest.raises(IngestError, match=r"sheet 'Blad1', row 3: cells to the right of the last named column"):
+        run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)

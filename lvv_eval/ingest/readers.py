@@ -55,6 +55,10 @@ def find_files(raw_dir: Path, spec_file: FileSpec, spec_path: Path) -> list[Path
 def _check_header(header: list[str], where: str) -> None:
     if not any(header):
         raise IngestError(f"empty file: {where} has no header row. Check the file and the spec's header_row.")
+    blank = [i + 1 for i, h in enumerate(header) if not h]
+    if blank:
+        raise IngestError(f"{where}: column number {blank[0]} has no header (a blank header cell between "
+                          f"named columns). Give the column a name in the file, or delete it.")
     dupes = sorted({h for h in header if h and header.count(h) > 1})
     if dupes:
         raise IngestError(f"{where}: duplicate column header(s) {dupes}. Rename them in the file.")
@@ -98,6 +102,8 @@ def read_text(path: Path, rel: str, spec_file: FileSpec) -> RawTable:
         raise IngestError(f"empty file: {locate(rel)} has no header on line {spec_file.header_row}.")
     header = next(csv.reader([lines[skip]], delimiter=spec_file.delimiter))
     header = [h.strip() for h in header]
+    while header and not header[-1]:  # a line ending in the delimiter: no extra column
+        header.pop()
     _check_header(header, locate(rel))
     body = lines[skip + 1 :]
     if not any(line.strip() for line in body):
@@ -225,6 +231,10 @@ def read_sheet(path: Path, rel: str, sheet: SheetSpec, workbook: calamine.Calami
     _check_header(header, where)
     width = len(header)
     body = rows[sheet.header_row:]
+    beyond = next((i for i, r in enumerate(body) if any(c != "" for c in r[width:])), None)
+    if beyond is not None:
+        raise IngestError(f"{locate(rel, sheet.name, sheet.header_row + 1 + beyond)}: cells to the right of the "
+                          f"last named column (column {width}). Give that column a header or delete the cells.")
     if any(len(r) != width for r in body):
         body = [r[:width] + [""] * (width - len(r)) for r in body]
     columns = list(zip(*body, strict=True)) if body else [()] * width

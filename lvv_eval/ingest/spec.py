@@ -33,7 +33,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -326,9 +325,3 @@ def load_specs(sources_dir: Path | None = None) -> list[SourceSpec]:
     if not paths:
         raise SpecError(f"no source specs (*.yaml) in {folder}; add one YAML file per delivery layout")
     return [load_spec(p) for p in paths]
-
-
-def data_cut_of(spec: SourceSpec) -> date | None:
-    """The data cut date the spec states as a constant, if any."""
-    value = spec.constants.get("data_cut_date")
-    return date.fromisoformat(str(value)) if value is not None else None

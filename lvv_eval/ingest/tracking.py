@@ -74,10 +74,6 @@ class ChangeLog:
             out[c] = out[c].astype("int64" if c == "source_row" else "str")
         return out
 
-    def count(self, rule_id: str) -> int:
-        """Number of recorded changes by one rule."""
-        return int(sum((p["rule_id"] == rule_id).sum() for p in self.parts))
-
 
 def apply_tracked(
     frame: pd.DataFrame,
