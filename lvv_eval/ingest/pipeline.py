@@ -33,12 +33,13 @@ from lvv_eval.ingest.mapping import (
     flag_invalid_categories,
     rename_to_fields,
 )
-from lvv_eval.ingest.output import versions, write_atomically, write_outputs
+from lvv_eval.ingest.output import CAPACITY_FILE, versions, write_atomically, write_outputs
 from lvv_eval.ingest.pseudonymise import person_ids, resolve_key, stay_ids
 from lvv_eval.ingest.quarantine import build_quarantine, empty_quarantine, issue_details
 from lvv_eval.ingest.readers import RawTable, find_files, read_file, read_text
-from lvv_eval.ingest.repairs import Repair, load_repairs, run_repairs
+from lvv_eval.ingest.repairs import REPAIRS_FILE, Repair, load_repairs, run_repairs
 from lvv_eval.ingest.rules import (
+    RULES_FILE,
     Rule,
     combine_summaries,
     confront,
@@ -367,6 +368,7 @@ def run_ingest(
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "synthetic": synthetic,
         "raw_dir": str(raw_dir), "sources": [s.path.name for s in specs],
+        "spec_files": _spec_hashes(specs),
         "parameters": {"skip_steps": sorted(ctx.skip), "strict": strict,
                        "sources_dir": str(sources_dir) if sources_dir else "package"},
         "versions": versions(),
@@ -382,6 +384,14 @@ def run_ingest(
     if progress:
         print(format_summary(summary, quarantine, synthetic), file=sys.stderr)
     return IngestResult(stays, quarantine, changes, validation, manifest, summary, out_dir)
+
+
+def _spec_hashes(specs: list[SourceSpec]) -> dict[str, str]:
+    """SHA-256 of every YAML file that shaped the result (source specs, vocabularies, rules,
+    repairs, capacity), keyed by folder/name."""
+    folders = {s.path.parent for s in specs}
+    paths = sorted({p for f in folders for p in f.rglob("*.yaml")} | {RULES_FILE, REPAIRS_FILE, CAPACITY_FILE})
+    return {f"{p.parent.name}/{p.name}": sha256_of(p) for p in paths}
 
 
 def _refuse_quarantine(quarantine: pd.DataFrame) -> None:
