@@ -138,12 +138,13 @@ def calibrated_intake(plan: dict[str, Any], p: DGPParams, rng: np.random.Generat
             for period, n in per.items():
                 block(pilot, period, int(n), reason)
     frame = pd.concat(rows, ignore_index=True)
-    gro = np.flatnonzero(((frame["pilot"] == "Groningen") & (frame["period"] == "P1")
-                          & frame["in_covenant"]).to_numpy())
-    initial = rng.choice(gro, size=int(plan["groningen_initial_intake"]), replace=False)
-    frame.loc[initial, "admission_day"] = float(day_of(p["pilot_start"]["Groningen"]))
-    ams = (frame["pilot"] == "Amsterdam").to_numpy()
-    pre = ams & (rng.random(len(frame)) < plan["amsterdam_pre_lso_share"])
+    for pilot, n_initial in plan["initial_intake"].items():
+        first_period = np.flatnonzero(((frame["pilot"] == pilot) & (frame["period"] == "P1")
+                                       & frame["in_covenant"]).to_numpy())
+        initial = rng.choice(first_period, size=int(n_initial), replace=False)
+        frame.loc[initial, "admission_day"] = float(day_of(p["pilot_start"][pilot]))
+    share = frame["pilot"].map(plan["pre_lso_share"]).fillna(0.0).to_numpy(dtype=float)
+    pre = rng.random(len(frame)) < share
     frame["registration_group"] = np.where(pre, "pre_lso", "official")
     return frame
 
@@ -488,7 +489,7 @@ def calibrated_cohort(seed: int = DEFAULT_SEED, params: DGPParams | None = None,
     rng = np.random.default_rng(seed)
 
     first = draw_people(calibrated_intake(plan, p, rng), rng, p)
-    first["source_id"] = source_ids(first["pilot"].to_numpy(dtype=object), rng)
+    first["source_id"] = source_ids(first["pilot"].to_numpy(dtype=object), rng, p)
     first["seq"] = 1
     first, scores1 = add_exits(first, rng, p)  # latent draws; times are recomputed below
     exit_plan = solve_p1_p2(first, plan, figures)
@@ -521,7 +522,8 @@ def calibrated_cohort(seed: int = DEFAULT_SEED, params: DGPParams | None = None,
     stays = stays.join(draw_scenarios(stays, rng, p)).join(draw_mrt(stays, rng, p))
     scenarios_changed = calibrate_scenarios(stays, p, plan, figures, rng)
     mrt_changed = calibrate_mrt(stays, p, plan, figures, rng)
-    nonp = non_participants_for("Eindhoven", int(plan["eindhoven_non_participants"]), rng, p)
+    nonp = pd.concat([non_participants_for(pl, int(n), rng, p) for pl, n in plan["non_participants"].items()],
+                     ignore_index=True)
 
     n_exits = int(stays["exit_day"].notna().sum())
     truth = p.truth() | {

@@ -136,10 +136,11 @@ def _draw_countries(pilot: np.ndarray, rng: np.random.Generator, p: DGPParams) -
     codes = np.array(list(weights), dtype=object)
     w = np.array([float(weights[c]) for c in codes])
     safe = np.isin(codes, p["safe_countries"])
+    custom = p["safe_country_weight"]
     out = np.empty(len(pilot), dtype=object)
-    for is_rotterdam in (False, True):
-        mask = (pilot == "Rotterdam") == is_rotterdam
-        wp = w * np.where(safe, p["rotterdam_safe_country_weight"], 1.0) if is_rotterdam else w
+    groups = [(~np.isin(pilot, list(custom)), 1.0)] + [(pilot == pl, float(k)) for pl, k in custom.items()]
+    for mask, safe_weight in groups:
+        wp = w * np.where(safe, safe_weight, 1.0)
         out[mask] = rng.choice(codes, size=int(mask.sum()), p=wp / wp.sum())
     unknown = rng.random(len(pilot)) < p["p_country_unknown"]
     out[unknown] = None
@@ -355,17 +356,16 @@ def draw_mrt(stays: pd.DataFrame, rng: np.random.Generator, p: DGPParams) -> pd.
 # --------------------------------------------------------------------------- ids and assembly
 
 
-def source_ids(pilot: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Unique source identifiers: V-numbers (10 digits), client numbers in Rotterdam and Groningen."""
+def source_ids(pilot: np.ndarray, rng: np.random.Generator, p: DGPParams | None = None) -> np.ndarray:
+    """Unique source identifiers: V-numbers (10 digits), or a pilot's own client-number format."""
+    formats = (p or DGPParams.default())["source_id_formats"]
     out = np.empty(len(pilot), dtype=object)
-    formats = (  # (mask, low, high, template)
-        (pilot == "Rotterdam", 10**7, 10**8, "RTM-{:08d}"),
-        (pilot == "Groningen", 10**6, 10**7, "GRN{:07d}"),
-    )
     other = np.ones(len(pilot), dtype=bool)
-    for mask, low, high, template in formats:
+    for pl, template in formats.items():
+        mask = pilot == pl
         other &= ~mask
-        out[mask] = [template.format(v) for v in _unique_ints(int(mask.sum()), low, high, rng)]
+        digits = int(template.split(":")[1].rstrip("d}"))
+        out[mask] = [template.format(v) for v in _unique_ints(int(mask.sum()), 10 ** (digits - 1), 10**digits, rng)]
     out[other] = [f"{v:010d}" for v in _unique_ints(int(other.sum()), 10**9, 10**10, rng)]
     return out
 
@@ -424,6 +424,11 @@ def assemble(stays: pd.DataFrame, non_participants: pd.DataFrame, truth: dict, s
 # --------------------------------------------------------------------------- uncalibrated cohort
 
 
+def _per_pilot(pilot: np.ndarray, values: Mapping[str, float]) -> np.ndarray:
+    """A per-pilot parameter spread over people (0 for pilots it does not name)."""
+    return pd.Series(pilot).map(dict(values)).fillna(0.0).to_numpy(dtype=float)
+
+
 def intake_frame(n_people: int, rng: np.random.Generator, p: DGPParams) -> pd.DataFrame:
     """Pilot, admission day, covenant status and registration group for ``n_people`` first stays."""
     w = np.array([p["pilot_weights"][x] for x in PILOTS], dtype=float)
@@ -432,7 +437,7 @@ def intake_frame(n_people: int, rng: np.random.Generator, p: DGPParams) -> pd.Da
     start = pd.Series(pilot).map(starts).to_numpy(dtype=float)
     last = CUT_DAY - 1
     adm = start + np.floor(rng.random(n_people) * (last - start + 1))
-    initial = (pilot == "Groningen") & (rng.random(n_people) < p["groningen_initial_share"])
+    initial = rng.random(n_people) < _per_pilot(pilot, p["initial_intake_share"])
     adm = np.where(initial, start, adm)
     excl = np.full(n_people, None, dtype=object)
     u = rng.random(n_people)
@@ -442,8 +447,7 @@ def intake_frame(n_people: int, rng: np.random.Generator, p: DGPParams) -> pd.Da
             m = (pilot == pl) & (u >= acc) & (u < acc + share)
             excl[m] = reason
             acc += share
-    reg = np.where((pilot == "Amsterdam") & (rng.random(n_people) < p["amsterdam_pre_lso_share"]),
-                   "pre_lso", "official")
+    reg = np.where(rng.random(n_people) < _per_pilot(pilot, p["pre_lso_share"]), "pre_lso", "official")
     return pd.DataFrame({"pilot": pilot, "admission_day": adm.astype(float), "exclusion_reason": excl,
                          "in_covenant": excl == None, "registration_group": reg})  # noqa: E711
 
@@ -503,7 +507,7 @@ def non_participants_for(pilot: str, n: int, rng: np.random.Generator, p: DGPPar
                           "exclusion_reason": None, "in_covenant": True, "registration_group": "official"})
     people, _ = add_exits(draw_people(frame, rng, p), rng, p)
     return pd.DataFrame({
-        "source_id": source_ids(np.full(n, pilot, dtype=object), rng),
+        "source_id": source_ids(np.full(n, pilot, dtype=object), rng, p),
         "pilot": pilot,
         "admission_date": to_datetime(adm),
         "exit_date": to_datetime(people["exit_day"].to_numpy()),
@@ -537,7 +541,7 @@ def simulate_cohort(n_people: int, seed: int = 1, params: DGPParams | None = Non
     p = params or DGPParams.default()
     rng = np.random.default_rng(seed)
     first = draw_people(intake_frame(n_people, rng, p), rng, p)
-    first["source_id"] = source_ids(first["pilot"].to_numpy(dtype=object), rng)
+    first["source_id"] = source_ids(first["pilot"].to_numpy(dtype=object), rng, p)
     first["seq"] = 1
     first, _ = add_exits(first, rng, p)
     second = draw_readmissions(first, rng, p)
@@ -545,7 +549,9 @@ def simulate_cohort(n_people: int, seed: int = 1, params: DGPParams | None = Non
         second, _ = add_exits(second.drop(columns=["exit_day", "exit_reason", "latent_cause", "effort"]), rng, p)
     stays = pd.concat([first, second], ignore_index=True)
     stays = finish_stays(stays, rng, p)
-    n_np = int(round((first["pilot"] == "Eindhoven").sum() * p["eindhoven_non_participants_per_participant"]))
-    nonp = non_participants_for("Eindhoven", n_np, rng, p)
+    nonp = pd.concat([
+        non_participants_for(pl, int(round((first["pilot"] == pl).sum() * ratio)), rng, p)
+        for pl, ratio in p["non_participants_per_participant"].items()
+    ], ignore_index=True)
     truth = p.truth() | {"mode": "uncalibrated", "seed": seed, "n_people": n_people}
     return assemble(stays, nonp, truth, seed, calibrated=False)
