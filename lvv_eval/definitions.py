@@ -56,6 +56,7 @@ INDICATOR_KEYS: frozenset[str] = frozenset(
     {
         "reference_date", "pilot", "population", "unit", "base", "measure", "condition",
         "column", "period_start", "per", "note_en", "note_nl", "label_en", "label_nl",
+        "gap_reason_en", "gap_reason_nl",
     }
 )
 

@@ -9,6 +9,7 @@ the definition in words in English and Dutch.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -30,7 +31,7 @@ ROLES: tuple[str, ...] = ("hard", "soft", "context")
 TABLE_COLUMNS: tuple[str, ...] = (
     "figure_id", "publication", "pilot", "reference_date", "indicator", "role", "unit",
     "published", "published_value", "computed_value", "computed_rounded", "difference",
-    "status", "detail", "definition_en", "definition_nl",
+    "status", "detail", "reason_en", "reason_nl", "definition_en", "definition_nl",
 )
 
 
@@ -140,7 +141,9 @@ def reproduce_figure(
                       "detail": f"no indicator for {fid} in {defs.path.name}"}
     result = compute_figure(defs, fid, stays, capacity)
     comparison = compare(defs, published, row["unit"], result)
-    return out | {
+    reasons = {f"reason_{lang}": gap_reason(defs, spec, fid, row["role"], comparison.status, lang)
+               for lang in ("en", "nl")}
+    return out | reasons | {
         "computed_value": result.value,
         "computed_rounded": comparison.computed_rounded,
         "difference": comparison.difference,
@@ -149,6 +152,18 @@ def reproduce_figure(
         "definition_en": describe_indicator(defs, spec, "en"),
         "definition_nl": describe_indicator(defs, spec, "nl"),
     }
+
+
+def gap_reason(defs: Definitions, spec: Mapping[str, Any], figure_id: str, role: str, status: str,
+               lang: str) -> str:
+    """Why a figure does not match: its own ``gap_reason_<lang>`` or the role's general reason."""
+    if status == "match":
+        return ""
+    own = spec.get(f"gap_reason_{lang}")
+    if own:
+        return str(own)
+    key = "gap_not_computable" if status == "not computable" else f"gap_{role}"
+    return defs.words(lang)[key].format(figure_id=figure_id)
 
 
 def reproduce_table(
@@ -199,6 +214,10 @@ def format_table(table: pd.DataFrame, definitions: bool = False) -> str:
     shown["difference"] = table["difference"].map(_show)
     shown["status"] = table["status"].astype(str)
     text = shown.to_string(index=False)
+    gaps = table[table["status"].astype(str) != "match"]
+    if len(gaps):
+        text += "\n\nWhy the others differ:\n" + "\n".join(
+            f"  {r.figure_id}: {r.reason_en}" for r in gaps.itertuples())
     summary = status_summary(table)
     lines = [f"{role}: " + ", ".join(f"{summary.loc[role, s]} {s}" for s in STATUSES)
              for role in ROLES if role in summary.index]

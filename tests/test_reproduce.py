@@ -261,3 +261,16 @@ def test_cli_takes_a_definitions_copy_and_names_its_problems(tmp_path, capsys):
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     assert main(["reproduce", "--truth", "--definitions", str(path)]) == 2
     assert "indicators.kb2020.present.all.base: unknown base 'presnt'" in capsys.readouterr().err
+
+
+def test_every_figure_that_does_not_match_says_why_in_both_languages() -> None:
+    from lvv_eval.synth.calibrate import calibrated_cohort
+
+    table = reproduce_table(calibrated_cohort().stays, "all")
+    gaps = table[table["status"].astype(str) != "match"]
+    assert len(gaps) > 0  # the soft and context figures of the default data differ
+    assert (gaps["reason_en"].str.len() > 20).all() and (gaps["reason_nl"].str.len() > 20).all()
+    matched = table[table["status"].astype(str) == "match"]
+    assert (matched["reason_en"].fillna("") == "").all()
+    own = gaps.set_index("figure_id").loc["tel2019.06", "reason_en"]
+    assert "De Telegraaf" in own  # a figure's own reason from the YAML beats the general one
