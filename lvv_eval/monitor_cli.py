@@ -12,19 +12,14 @@ from lvv_eval.cli import UserError
 from lvv_eval.definitions import DefinitionsError
 from lvv_eval.indicators import load_capacity
 from lvv_eval.monitor import ALL_PILOTS, monitor_snapshots, monitor_wide, parse_dates
-from lvv_eval.reproduce_cli import definitions_from_args, stays_from_args
+from lvv_eval.reproduce_cli import add_data_arguments, definitions_from_args, stays_from_args
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``lvv-eval monitor``."""
     parser.add_argument("--dates", nargs="+", default=None, metavar="YYYY-MM-DD",
                         help="snapshot dates (default: the six monitor rounds up to 2020-11-01)")
-    parser.add_argument("--stays", type=Path, default=None,
-                        help="stays table (default: data_clean/stays.parquet)")
-    parser.add_argument("--truth", action="store_true",
-                        help="use the calibrated SYNTHETIC truth instead of data_clean/")
-    parser.add_argument("--definitions", type=Path, default=None,
-                        help="definitions YAML (default: the package's specs/definitions.yaml)")
+    add_data_arguments(parser)
     parser.add_argument("--pilot", default=ALL_PILOTS,
                         help="pilot to print (all are written); default: all pilots together")
     parser.add_argument("--out", type=Path, default=None,

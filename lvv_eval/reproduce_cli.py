@@ -16,18 +16,23 @@ from lvv_eval.reproduce import format_table, load_published, reproduce_table
 from lvv_eval.schema import coerce_stays
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``lvv-eval reproduce``."""
-    parser.add_argument(
-        "--publication", default="all",
-        help="publication key (kb2020, ppe2019, ee2022, or another figure-id prefix) or 'all'",
-    )
+def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options naming the stays table and the definitions file (shared by reproduce and monitor)."""
     parser.add_argument("--stays", type=Path, default=None,
                         help="stays table (default: data_clean/stays.parquet)")
     parser.add_argument("--truth", action="store_true",
                         help="use the calibrated SYNTHETIC truth instead of data_clean/")
     parser.add_argument("--definitions", type=Path, default=None,
                         help="definitions YAML (default: the package's specs/definitions.yaml)")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``lvv-eval reproduce``."""
+    parser.add_argument(
+        "--publication", default="all",
+        help="publication key (kb2020, ppe2019, ee2022, or another figure-id prefix) or 'all'",
+    )
+    add_data_arguments(parser)
     parser.add_argument("--out", type=Path, default=None,
                         help="CSV to write (default: reports/reproduce/reproduce_<publication>.csv)")
     parser.add_argument("--show-definitions", action="store_true",
