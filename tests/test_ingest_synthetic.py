@@ -88,6 +88,17 @@ def test_each_fault_is_handled_on_its_own_row(result, key):
         assert (_row_key(f.to_frame().T).iloc[0], f["rule_id"]) in changed, f.to_dict()
 
 
+def test_merged_duplicates_point_to_the_stay_they_were_merged_into(result, key):
+    faults = key["faults"]
+    merges = faults[faults["expected_handling"] == "merge"]
+    assert len(merges) > 0
+    changes = result.changes[result.changes["step"] == "merge"]
+    logged = dict(zip(_row_key(changes), changes["stay_id"], strict=True))
+    for _, f in merges.iterrows():
+        assert logged[_row_key(f.to_frame().T).iloc[0]] == f["stay_id"], f.to_dict()
+    assert result.changes["stay_id"].notna().all()  # every logged change names its stay
+
+
 def test_ingested_stays_equal_the_truth_table(result, key):
     truth = key["truth"].set_index("stay_id").sort_index()
     stays = result.stays.set_index("stay_id").sort_index()

@@ -256,19 +256,33 @@ def _ingest_delivery(spec: SourceSpec, raw_dir: Path, ctx: _Context, progress: b
     accounting.add_rows(merged, "merged")
     _account_folded(accounting, folded_parts, merged, local.log, spec.pilot)
     return _DeliveryResult(inputs, stays, quarantine_parts, validation_parts, accounting, local.log.parts,
-                           _rows_of_stays(kept, stays, folded_parts))
+                           _rows_of_stays(kept, stays, folded_parts, merged))
 
 
-def _rows_of_stays(kept: pd.DataFrame, stays: pd.DataFrame, folded_parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """Every raw row that ended up in a stay (its own row, or an event row folded into it), with
-    the stay id: ``_file``, ``_sheet``, ``_row``, ``stay_id``."""
-    own = kept.assign(stay_id=stays["stay_id"].to_numpy()).astype({"_file": "str", "_sheet": "str", "_row": "int64"})
+def _rows_of_stays(kept: pd.DataFrame, stays: pd.DataFrame, folded_parts: list[pd.DataFrame],
+                   merged: pd.DataFrame) -> pd.DataFrame:
+    """Every raw row that ended up in a stay (its own row, an event row folded into it, or a
+    duplicate merged into it), with the stay id: ``_file``, ``_sheet``, ``_row``, ``stay_id``."""
+    key = ["_file", "_sheet", "_row"]
+    rows = kept.assign(stay_id=stays["stay_id"].to_numpy()).astype({"_file": "str", "_sheet": "str", "_row": "int64"})
+    rows = rows[[*key, "stay_id"]]
     folded = [f for f in folded_parts if len(f)]
-    if not folded:
-        return own
-    events = pd.concat(folded, ignore_index=True).astype({"_file": "str", "_sheet": "str", "_owner_row": "int64"})
-    events = events.merge(own.rename(columns={"_row": "_owner_row"}), on=["_file", "_sheet", "_owner_row"])
-    return pd.concat([own, events[["_file", "_sheet", "_row", "stay_id"]]], ignore_index=True)
+    if folded:
+        events = pd.concat(folded, ignore_index=True).astype({"_file": "str", "_sheet": "str", "_owner_row": "int64"})
+        events = events.merge(rows.rename(columns={"_row": "_owner_row"}), on=["_file", "_sheet", "_owner_row"])
+        rows = pd.concat([rows, events[[*key, "stay_id"]]], ignore_index=True)
+    if len(merged):  # a duplicate merged into a row merged away in its turn is followed too
+        away = merged.astype({"_file": "str", "_sheet": "str", "_row": "int64", "kept_file": "str",
+                              "kept_sheet": "str", "kept_row": "int64"})
+        for _ in range(3):
+            found = away.merge(rows.rename(columns={"_file": "kept_file", "_sheet": "kept_sheet", "_row": "kept_row"}),
+                               on=["kept_file", "kept_sheet", "kept_row"])[[*key, "stay_id"]]
+            new = found.merge(rows[key], on=key, how="left", indicator=True)
+            new = new[new["_merge"] == "left_only"].drop(columns="_merge")
+            if new.empty:
+                break
+            rows = pd.concat([rows, new], ignore_index=True)
+    return rows
 
 
 PARALLEL_FROM_BYTES = 20_000_000

@@ -29,8 +29,8 @@ def _as_text(values: pd.Series) -> pd.Series:
 
 
 def with_stay_ids(changes: pd.DataFrame, stay_rows: pd.DataFrame | None) -> pd.DataFrame:
-    """The change log with the stay each changed row ended up in (missing for rows that were
-    quarantined or merged away), as the column ``stay_id`` after ``pilot``."""
+    """The change log with the stay each changed row ended up in (for a duplicate merged away:
+    the stay it was merged into; missing for quarantined rows), as ``stay_id`` after ``pilot``."""
     out = changes.copy()
     out["stay_id"] = pd.Series(pd.NA, index=out.index, dtype="str")
     if stay_rows is not None and len(stay_rows) and len(out):
