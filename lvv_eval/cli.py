@@ -28,7 +28,12 @@ class UserError(Exception):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-command per available stage."""
-    parser = argparse.ArgumentParser(prog="lvv-eval", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="lvv-eval",
+        description="Harmonise, reproduce and analyse the LVV pilot deliveries (one verb per stage).",
+        epilog="`lvv-eval run` runs every stage on the default SYNTHETIC data; "
+        "`lvv-eval VERB --help` shows a verb's options.",
+    )
     sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
     for verb, (module_name, help_text) in VERBS.items():
         try:
