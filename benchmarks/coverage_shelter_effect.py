@@ -35,12 +35,12 @@ from scipy import stats
 
 from lvv_eval.analysis import EXIT_REASON_SCHEME, fit_cause_specific_cox, time_to_event
 from lvv_eval.analysis.inference import wild_cluster_bootstrap
-from lvv_eval.synth.dgp import simulate_cohort
+from lvv_eval.synth.dgp import return_country_ratio, simulate_cohort
 
 CAUSE = "return_origin"
 COVARIATES = [
     "shelter_24h", "guidance_intensity", "n_prior", "safe_country", "asylum_background",
-    "age_10y", "female", "family", "dublin_claimant", "medical",
+    "age_10y", "female", "family", "dublin_claimant", "medical", "country_return",
 ]
 Z = stats.norm.ppf(0.975)
 
@@ -52,6 +52,8 @@ def one_replication(n_people: int, seed: int, n_boot: int) -> dict[str, float]:
     tte = time_to_event(cohort.stays, EXIT_REASON_SCHEME)
     tte["medical"] = cohort.hidden["medical"].astype(float).to_numpy()
     tte["dublin_claimant"] = (tte["exclusion_reason"].astype("object") == "dublin_claimant").astype(float)
+    ratio = return_country_ratio(cohort.stays["country_of_origin"], cohort.truth["return_country_hazard_ratio"])
+    tte["country_return"] = np.log(np.clip(ratio, 0.01, None))  # oracle: the generator's country effect
     by_person = fit_cause_specific_cox(tte, CAUSE, COVARIATES, cluster="person_id")
     by_pilot = fit_cause_specific_cox(tte, CAUSE, COVARIATES, cluster="pilot")
     est = float(by_person.params["shelter_24h"])

@@ -255,11 +255,14 @@ def cause_hazards(people: pd.DataFrame, p: DGPParams) -> np.ndarray:
     b *= np.array([float(p["pilot_all_causes_hazard_ratio"].get(pl, 1.0)) for pl in PILOTS])[:, None]
     pilot_idx = pd.Categorical(pilots, categories=list(PILOTS)).codes
     haz = b[pilot_idx] * np.exp(x @ p.log_hr_matrix().T)
-    rc = p["return_country_hazard_ratio"]
-    country = people["country_of_origin"].astype("object").to_numpy()
-    haz[:, CAUSES.index("return_origin")] *= np.array([float(rc.get(c, 1.0)) if c is not None else 1.0
-                                                       for c in country])
+    haz[:, CAUSES.index("return_origin")] *= return_country_ratio(
+        people["country_of_origin"], p["return_country_hazard_ratio"])
     return haz
+
+
+def return_country_ratio(country: pd.Series, ratios: Mapping[str, float]) -> np.ndarray:
+    """Hazard ratio of return to the country of origin per person (1 where unknown or unlisted)."""
+    return pd.Series(country).astype("object").map(dict(ratios)).fillna(1.0).to_numpy(dtype=float)
 
 
 def gumbel_cause_scores(hazards: np.ndarray, rng: np.random.Generator) -> np.ndarray:

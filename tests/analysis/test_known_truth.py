@@ -12,17 +12,21 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from lvv_eval.analysis import EXIT_REASON_SCHEME, compare_shelter_effect, time_to_event
-from lvv_eval.synth.dgp import simulate_cohort
+from lvv_eval.synth.dgp import return_country_ratio, simulate_cohort
 
 OBSERVED = [
     "guidance_intensity", "n_prior", "safe_country", "asylum_background", "age_10y", "female",
     "family", "dublin_claimant",
 ]
-ORACLE = [*OBSERVED, "medical"]
+# The oracle set also holds the country-specific return hazard ratio of the generator (as a log
+# covariate): leaving out so strong a prognostic factor attenuates a Cox coefficient
+# (non-collapsibility) by about 0.02 at 20k people, measured over 60 paired cohorts.
+ORACLE = [*OBSERVED, "medical", "country_return"]
 
 
 def _frame(n_people: int, seed: int) -> tuple[pd.DataFrame, dict]:
@@ -31,6 +35,8 @@ def _frame(n_people: int, seed: int) -> tuple[pd.DataFrame, dict]:
     assert (cohort.hidden["stay_id"].to_numpy() == tte["stay_id"].to_numpy()).all()
     tte["medical"] = cohort.hidden["medical"].astype(float).to_numpy()
     tte["dublin_claimant"] = (tte["exclusion_reason"].astype("object") == "dublin_claimant").astype(float)
+    ratio = return_country_ratio(cohort.stays["country_of_origin"], cohort.truth["return_country_hazard_ratio"])
+    tte["country_return"] = np.log(np.clip(ratio, 0.01, None))
     return tte, cohort.truth
 
 
