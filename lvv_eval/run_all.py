@@ -10,7 +10,7 @@ from lvv_eval.config import clean_dir, synthetic_dir
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``lvv-eval run``."""
     parser.add_argument("--fresh", action="store_true",
-                        help="regenerate the synthetic deliveries even when they exist")
+                        help="redraw the synthetic deliveries even when they are current")
 
 
 def stage_steps() -> list[tuple[str, list[str]]]:
@@ -24,15 +24,17 @@ def stage_steps() -> list[tuple[str, list[str]]]:
 
 
 def run_cli(args: argparse.Namespace) -> int:
-    """Run synth (when the default data is absent), ingest, reproduce and the report notebooks."""
+    """Run synth (when the default data is absent or from another generator version), ingest,
+    reproduce and the report notebooks."""
     from lvv_eval.cli import main
+    from lvv_eval.synth.run import is_current
 
-    if args.fresh or not (synthetic_dir() / "README.md").exists():
+    if args.fresh or not is_current(synthetic_dir()):
         code = main(["synth"])
         if code:
             return code
     else:
-        print(f"run: using the existing SYNTHETIC deliveries in {synthetic_dir()} (--fresh to redraw)")
+        print(f"run: the SYNTHETIC deliveries in {synthetic_dir()} are current (--fresh to redraw anyway)")
     for verb, verb_args in stage_steps():
         print(f"\n=== lvv-eval {verb} ===", flush=True)
         code = main([verb, *verb_args])

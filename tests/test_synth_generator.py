@@ -112,3 +112,15 @@ def test_out_path_that_is_a_file_fails_clearly(tmp_path) -> None:
 def test_cli_reports_argument_errors_with_exit_code_2(capsys) -> None:
     assert main(["synth", "--people", "-3", "--uncalibrated"]) == 2
     assert "positive" in capsys.readouterr().err
+
+
+def test_run_knows_whether_the_default_deliveries_are_current(tmp_path) -> None:
+    from lvv_eval.synth.run import FINGERPRINT_FILE, is_current, synthesise
+
+    out = tmp_path / "synthetic"
+    assert not is_current(out)
+    synthesise(out, progress=False)
+    assert is_current(out)
+    assert not is_current(out, seed=1)  # another seed is not the default
+    (out / FINGERPRINT_FILE).write_text("0" * 64 + " 20191\n")  # as if another generator wrote it
+    assert not is_current(out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import sys
 import tempfile
@@ -12,6 +13,24 @@ from pathlib import Path
 from lvv_eval.config import PILOTS, synthetic_dir
 from lvv_eval.synth.calibrate import DEFAULT_SEED, calibrated_cohort
 from lvv_eval.synth.dgp import DGPParams, SyntheticCohort, simulate_cohort
+
+FINGERPRINT_FILE = "_answer_key/generator_fingerprint.txt"
+
+
+def generator_fingerprint() -> str:
+    """sha256 over the generator's code and YAML (its DGP, calibration plan and layouts)."""
+    h = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for path in sorted(p for p in here.rglob("*") if p.suffix in (".py", ".yaml")):
+        h.update(path.relative_to(here).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def is_current(out_dir: Path, seed: int = DEFAULT_SEED) -> bool:
+    """Whether ``out_dir`` holds deliveries written by this generator version with ``seed``."""
+    stamp = out_dir / FINGERPRINT_FILE
+    return stamp.exists() and stamp.read_text(encoding="utf-8").split() == [generator_fingerprint(), str(seed)]
 
 
 class SynthArgumentError(ValueError):
@@ -87,6 +106,8 @@ def synthesise(out_dir: Path | None = None, seed: int = DEFAULT_SEED, people: in
     tmp = Path(tempfile.mkdtemp(prefix=".synth-", dir=out_dir.parent))
     try:
         manifest = write_deliveries(cohort, tmp, seed)
+        if not uncalibrated:
+            (tmp / FINGERPRINT_FILE).write_text(f"{generator_fingerprint()} {seed}\n", encoding="utf-8")
         if out_dir.exists():
             old = out_dir.with_name(out_dir.name + ".old")
             shutil.rmtree(old, ignore_errors=True)
