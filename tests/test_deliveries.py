@@ -126,6 +126,8 @@ def test_stays_recovered_once_extra_rows_are_accounted(delivery: Delivery, pilot
         ids.append(data[key_header])
     extra = delivery.faults[(delivery.faults["pilot"] == pilot)
                             & delivery.faults["expected_handling"].isin(EXTRA_HANDLING)]
+    # one extra intake per extra fault row: in an event log an exit fault sits on the exit row of
+    # an extra client whose (unfaulted) intake is the extra intake counted here
     n_extra = len(extra.drop_duplicates(["source_file", "sheet", "source_row"]))
     truth = delivery.cohort.stays
     assert n_rows - n_extra == int((truth["pilot"] == pilot).sum())
@@ -458,3 +460,29 @@ def test_truth_a_layout_cannot_show_is_refused(tmp_path: Path) -> None:
     cohort.stays.loc[rotterdam, "registration_group"] = "pre_lso"
     with pytest.raises(LayoutError, match=r"rotterdam\.yaml: the layout implies registration_group=official"):
         write_deliveries(cohort, tmp_path, seed=1)
+
+
+def test_event_log_extra_clients_are_one_fault_on_all_their_rows(delivery: Delivery) -> None:
+    """In an event log a quarantined fault is an extra client: faults.csv lists the one faulty
+    row (an exit dated before the intake, an unmapped exit label, ...), row_map lists every row of
+    that client as 'quarantine', and the client has an intake."""
+    layout = next(lay for lay in LAYOUTS.values() if lay.format == "csv_long")
+    key_header, event_header = _key_cols(layout)
+    rows = delivery.row_map[delivery.row_map["source_file"].str.startswith(layout.folder + "/")]
+    (source_file,) = rows["source_file"].unique()
+    frame = delivery.raw(source_file, "")
+    data = frame.iloc[1:].set_axis(frame.iloc[0].tolist(), axis=1)
+    data.index = range(2, len(frame) + 1)  # source rows
+    role = rows.set_index("source_row")["role"].reindex(data.index)
+    faults = delivery.faults[(delivery.faults["pilot"] == layout.pilot)
+                             & (delivery.faults["expected_handling"] == "quarantine")]
+    fault_clients = data.loc[faults["source_row"].astype(int), key_header]
+    assert fault_clients.is_unique  # one fault per extra client
+    quarantined = data[role == "quarantine"]
+    assert set(quarantined[key_header]) == set(fault_clients)
+    assert (quarantined.groupby(key_header)[event_header].apply(
+        lambda e: (e == layout.events[0].label).sum()) == 1).all()
+    assert (data.loc[data[key_header].isin(set(fault_clients)), key_header].index.isin(quarantined.index)).all()
+    if layout.faults.get("exit_before_admission"):
+        exits = faults[faults["fault_type"].isin(["exit_before_admission", "unmapped_exit_label"])]
+        assert len(exits) > 0 and (data.loc[exits["source_row"].astype(int), event_header] == layout.events[-1].label).all()

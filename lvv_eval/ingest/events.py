@@ -55,6 +55,17 @@ def spread_event_values(fields: pd.DataFrame, spec: SourceSpec) -> pd.DataFrame:
     return out.drop(columns=[c for c in ("event_date", "event_value") if c in out.columns])
 
 
+def raw_column_names(names: Mapping[str, str], spec: SourceSpec) -> dict[str, str]:
+    """Field -> raw column, the fields an event's date and value fill named by the raw date and
+    value columns (so that an unreadable exit label is named as the cell it is in)."""
+    out = dict(names)
+    for conf in _kinds(spec).values():
+        for src, dst in (("event_date", conf.get("date")), ("event_value", conf.get("value"))):
+            if dst is not None and src in names:
+                out.setdefault(dst, names[src])
+    return out
+
+
 def _assign_stays(records: pd.DataFrame, kind: pd.Series, kinds: Mapping[str, Mapping[str, Any]]) -> pd.Series:
     """Index of the opening row of the stay each row belongs to."""
     start = next(k for k, v in kinds.items() if v.get("starts_stay"))

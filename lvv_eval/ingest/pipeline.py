@@ -142,9 +142,11 @@ def _process_table(table: RawTable, spec: SourceSpec, ctx: _Context, books: dict
     check_columns(table, spec)
     records, issues, fields, names = _harmonise(table, spec, ctx, books)
     owner = pd.Series(table.frame.index, index=table.frame.index)  # raw row -> row of its stay
+    row_issues, row_fields, row_names = issues, fields, names  # per raw row, for quarantine details
     if spec.layout == "long":
         records, issues, fields, folded = event_layout.events_to_stays(records, issues, fields, spec)
         owner[folded.index] = folded[event_layout.STAY_KEY].to_numpy()
+        row_names = event_layout.raw_column_names(names, spec)
     records = run_repairs(records, stage="typed", repairs=ctx.repairs, spec=spec, log=ctx.log,
                           skip=ctx.skip, issues=issues, column_names=names, redact=["source_id"])
     records = derive_fields(records, spec)
@@ -155,8 +157,8 @@ def _process_table(table: RawTable, spec: SourceSpec, ctx: _Context, books: dict
     conf = confront(records.loc[inside], issues.loc[inside], ctx.rules)
     first = first_failed_rule(conf.outcomes, ctx.rules)
     bad = first.index[first.notna().to_numpy()]
-    quarantine = _quarantine(spec, ctx, table.frame, owner, records, issues, fields, names, first[bad],
-                             failed_rules(conf.outcomes, ctx.rules)[bad])
+    quarantine = _quarantine(spec, ctx, table.frame, owner, records, row_issues, row_fields, row_names,
+                             first[bad], failed_rules(conf.outcomes, ctx.rules)[bad])
     raw_meta = table.frame[["_file", "_sheet", "_row"]]
     owner_out = owner.isin(records.index[outside.to_numpy()]).to_numpy()
     kept_owner = ~owner.isin(bad).to_numpy() & ~owner_out
@@ -173,20 +175,27 @@ def _non_participants(records: pd.DataFrame, spec: SourceSpec, skip: Collection[
 
 
 def _quarantine(spec: SourceSpec, ctx: _Context, raw: pd.DataFrame, owner: pd.Series, records: pd.DataFrame,
-                issues: pd.DataFrame, fields: pd.DataFrame, names: dict, first: pd.Series,
+                row_issues: pd.DataFrame, row_fields: pd.DataFrame, names: dict, first: pd.Series,
                 failed: pd.Series) -> pd.DataFrame:
-    """Quarantine entries for every raw row whose stay failed a rule."""
+    """Quarantine entries for every raw row whose stay failed a rule.
+
+    Every row of a failed stay is quarantined with the stay's rule (in an event log: the intake
+    and all events of that client's stay), and names the row that opened the stay
+    (``stay_row``), so that a fault is counted once per stay. The detail is the row's own:
+    the unreadable cell is named on the row that holds it.
+    """
     if first.empty:
         return empty_quarantine()
     rows = owner[owner.isin(first.index)]
     stay_of_row = rows.to_numpy()
-    detail = issue_details(issues.loc[first.index], fields.loc[first.index], names)
+    detail = issue_details(row_issues.loc[rows.index], row_fields.loc[rows.index], names)
     return build_quarantine(
         pilot=spec.pilot, raw=raw.loc[rows.index],
         rule_ids=pd.Series(first.reindex(stay_of_row).to_numpy(), index=rows.index),
         rules_failed=pd.Series(failed.reindex(stay_of_row).to_numpy(), index=rows.index),
         reasons={r.id: r.label for r in ctx.rules},
-        detail=pd.Series(detail.reindex(stay_of_row).to_numpy(), index=rows.index),
+        detail=detail,
+        stay_rows=pd.Series(raw.loc[stay_of_row, "_row"].to_numpy(), index=rows.index),
         person_ids=person_ids(pd.Series(records["source_id"].reindex(stay_of_row).to_numpy(), index=rows.index),
                               spec.pilot, ctx.key),
         id_columns=[c for c, f in spec.columns.items() if f == "source_id"],

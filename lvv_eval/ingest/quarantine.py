@@ -13,14 +13,17 @@ import numpy as np
 import pandas as pd
 
 QUARANTINE_COLUMNS: tuple[str, ...] = (
-    "pilot", "source_file", "sheet", "source_row", "rule_id", "rules_failed", "reason", "detail",
+    "pilot", "source_file", "sheet", "source_row", "stay_row", "rule_id", "rules_failed", "reason", "detail",
     "person_id", "raw_values",
 )
+# ``stay_row``: the source row that opened the stay the row belongs to (its own row in a wide
+# layout; in an event log the intake row of the client's stay, whose events are all quarantined
+# with it). One fault is one stay: count faults as distinct (file, sheet, stay_row, rule_id).
 
 
 def empty_quarantine() -> pd.DataFrame:
     """A quarantine table without rows."""
-    return pd.DataFrame({c: pd.Series(dtype="int64" if c == "source_row" else "str")
+    return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("source_row", "stay_row") else "str")
                          for c in QUARANTINE_COLUMNS})
 
 
@@ -56,6 +59,7 @@ def build_quarantine(
     detail: pd.Series,
     person_ids: pd.Series,
     id_columns: list[str],
+    stay_rows: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Quarantine rows for the raw rows in ``raw`` (aligned with the other series)."""
     if raw.empty:
@@ -65,6 +69,7 @@ def build_quarantine(
         "source_file": raw["_file"].astype("str"),
         "sheet": raw["_sheet"].astype("str"),
         "source_row": raw["_row"].astype("int64"),
+        "stay_row": (raw["_row"] if stay_rows is None else stay_rows).astype("int64"),
         "rule_id": rule_ids.astype("str"),
         "rules_failed": rules_failed.astype("str"),
         "reason": rule_ids.map(lambda r: reasons.get(r, r)).astype("str"),

@@ -1,7 +1,9 @@
 """Deliberate faults, injected in small known numbers and listed in the answer key.
 
 Faults a correct ingest repairs are put onto real rows; faults it quarantines or merges away are
-extra rows (see the answer-key contract in ``deliveries.py``). Each injector changes the logical
+extra rows (see the answer-key contract in ``deliveries.py``). In an event log an exit fault is an
+extra client with an intake and an exit row: the answer key lists the fault once, on the row that
+is wrong, and the row map lists both rows as quarantined. Each injector changes the logical
 record frame or schedules a raw-cell override (applied after encoding) and records a
 :class:`Fault`.
 """
@@ -220,6 +222,35 @@ class FaultInjector:
             template, ROLE_QUARANTINE, template, OFFSET_NEAR, source_id=self.fresh_id(str(src["source_id"])), **changes
         )
 
+    def untouched_stays(self) -> pd.Series:
+        """Records whose stay has no touched record (in an event log: none of its events)."""
+        rec = self.records
+        touched = set(rec.loc[rec["_rid"].isin(self.touched), "_stay_id"].dropna())
+        return ~rec["_stay_id"].isin(touched)
+
+    def quarantine_exit_clone(self, template: int, **changes: Any) -> int:
+        """An extra stay with an exit, nobody could use it: a new person modelled on ``template``
+        (a stay record with an exit). Returns the record that shows the exit.
+
+        A wide layout shows the stay on one record. An event log shows it as an intake and an
+        exit event: both are cloned under one new client number (both rows are quarantined), and
+        the exit event's record carries the fault (``event_date`` follows a changed exit date).
+        """
+        ev = self.target("exit_date").event
+        if ev is None:
+            return self.quarantine_clone(template, **changes)
+        rec = self.records
+        exit_rids = rec.index[(rec["_stay_id"] == rec.at[template, "_stay_id"]) & (rec["_event"] == ev)]
+        if len(exit_rids) != 1:
+            raise LayoutError(f"{self.layout.path.name}: stay of record {template} has {len(exit_rids)} exit events")
+        source_id = self.fresh_id(str(self.row(template)["source_id"]))
+        self.clone(template, ROLE_QUARANTINE, template, OFFSET_NEAR, source_id=source_id, **changes)
+        exit_changes = dict(changes)
+        if "exit_date" in changes:
+            exit_changes["event_date"] = changes["exit_date"]
+        exit_rid = int(exit_rids[0])
+        return self.clone(exit_rid, ROLE_QUARANTINE, exit_rid, OFFSET_NEAR, source_id=source_id, **exit_changes)
+
     # ----------------------------------------------------------------- injectors
     def inject_daymonth_swapped_exit(self, count: int) -> None:
         t = self.target("exit_date")
@@ -261,11 +292,12 @@ class FaultInjector:
 
     def inject_exit_before_admission(self, count: int) -> None:
         t = self.target("exit_date")
-        for template in self._templates(self.records["exit_date"].notna(), count):
+        has_exit = self.records["exit_date"].notna() & self.untouched_stays()
+        for template in self._templates(has_exit, count):
             adm = self.row(template)["admission_date"]
             bad = adm - pd.Timedelta(days=int(self.rng.integers(40, 200)))
             bad = bad.replace(day=int(self.rng.integers(13, 29)))  # day > 12: no swap repairs it
-            rid = self.quarantine_clone(template, exit_date=bad)
+            rid = self.quarantine_exit_clone(template, exit_date=bad)
             self.record("exit_before_admission", rid, t.header, None, None)
 
     def inject_missing_admission_date(self, count: int) -> None:
@@ -281,8 +313,9 @@ class FaultInjector:
     def inject_unmapped_exit_label(self, count: int) -> None:
         t = self.target("exit_reason")
         labels = [str(v) for v in self.layout.fault_values.get("unmapped_exit_labels", ["?"])]
-        for k, template in enumerate(self._templates(self.records["exit_date"].notna(), count, t.event)):
-            rid = self.quarantine_clone(template)
+        has_exit = self.records["exit_date"].notna() & self.untouched_stays()
+        for k, template in enumerate(self._templates(has_exit, count)):
+            rid = self.quarantine_exit_clone(template)
             self.overrides.append(Override(rid, t.header, "set", labels[k % len(labels)]))
             self.record("unmapped_exit_label", rid, t.header, None, None)
 
