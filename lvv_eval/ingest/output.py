@@ -15,16 +15,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from lvv_eval.config import SPECS_DIR
+from lvv_eval.ingest.spec import read_spec_mapping
 
 CAPACITY_FILE = SPECS_DIR / "capacity.yaml"
 
 
 def capacity_table(path: Path = CAPACITY_FILE) -> pd.DataFrame:
     """Agreed places per pilot from the package's capacity file."""
-    entries = yaml.safe_load(Path(path).read_text(encoding="utf-8"))["capacity"]
+    entries = read_spec_mapping(Path(path), "capacity file")["capacity"]
     return pd.DataFrame(entries, columns=["pilot", "places", "valid_from", "valid_to", "source"])
 
 

@@ -15,13 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from lvv_eval.config import SPECS_DIR
 from lvv_eval.ingest.errors import SpecError
 from lvv_eval.ingest.mapping import by_unique
 from lvv_eval.ingest.rules import Rule, evaluate, namespace
-from lvv_eval.ingest.spec import SourceSpec
+from lvv_eval.ingest.spec import SourceSpec, read_spec_mapping
 from lvv_eval.ingest.tracking import ChangeLog, apply_tracked
 
 REPAIRS_FILE = SPECS_DIR / "repairs.yaml"
@@ -43,10 +42,7 @@ class Repair:
 
 def load_repairs(path: Path = REPAIRS_FILE) -> list[Repair]:
     """Read the repairs file; an unknown action or stage is an error naming the repair."""
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise SpecError(f"repairs file {path} cannot be read ({exc}).") from exc
+    raw = read_spec_mapping(Path(path), "repairs file")
     out = []
     for entry in raw.get("repairs") or []:
         rep = Repair(

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from lvv_eval.config import DATA_CUT_DATE, EARLIEST_VALID_DATE, SPECS_DIR
 from lvv_eval.ingest.errors import SpecError
+from lvv_eval.ingest.spec import read_spec_mapping
 
 RULES_FILE = SPECS_DIR / "validation_rules.yaml"
 SEVERITIES = ("error", "warning")
@@ -42,10 +42,7 @@ class Rule:
 
 def load_rules(path: Path = RULES_FILE) -> list[Rule]:
     """Read the validation rules file; a malformed rule is an error naming it."""
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise SpecError(f"validation rules {path} cannot be read ({exc}).") from exc
+    raw = read_spec_mapping(Path(path), "validation rules")
     rules = []
     for i, entry in enumerate(raw.get("rules") or []):
         missing = {"id", "label", "severity", "expression"} - set(entry)

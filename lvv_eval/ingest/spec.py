@@ -181,6 +181,17 @@ def read_yaml(path: Path) -> object:
     return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_SpecLoader)  # noqa: S506 - safe loader subclass
 
 
+def read_spec_mapping(path: Path, what: str) -> dict[str, Any]:
+    """A YAML file of the package's specs as a mapping; a :class:`SpecError` naming it otherwise."""
+    try:
+        raw = read_yaml(path)
+    except (OSError, yaml.YAMLError) as exc:
+        raise SpecError(f"{what} {path} cannot be read ({exc}).") from exc
+    if not isinstance(raw, dict):
+        raise SpecError(f"{what} {path}: the top level must be a mapping.")
+    return raw
+
+
 def _fail(path: Path, msg: str) -> SpecError:
     return SpecError(f"source spec {path}: {msg}. Fix the YAML file and run again.")
 
