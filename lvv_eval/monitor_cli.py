@@ -9,10 +9,8 @@ import pandas as pd
 
 from lvv_eval import config
 from lvv_eval.cli import UserError
-from lvv_eval.definitions import DefinitionsError
-from lvv_eval.indicators import load_capacity
 from lvv_eval.monitor import ALL_PILOTS, monitor_snapshots, monitor_wide, parse_dates
-from lvv_eval.reproduce_cli import add_data_arguments, definitions_from_args, stays_from_args
+from lvv_eval.reproduce_cli import add_data_arguments, inputs_from_args
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,12 +32,7 @@ def run_cli(args: argparse.Namespace) -> int:
         dates = parse_dates(args.dates) if args.dates else None
     except ValueError as exc:
         raise UserError(str(exc)) from exc
-    defs = definitions_from_args(args.definitions)
-    stays, source = stays_from_args(args)
-    try:
-        capacity = load_capacity(defs)
-    except DefinitionsError as exc:
-        raise UserError(str(exc)) from exc
+    defs, stays, source, capacity = inputs_from_args(args)
     table = monitor_snapshots(stays, dates, defs, capacity)
     out = args.out or config.reports_dir() / "monitor" / "monitor_snapshots.csv"
     out.parent.mkdir(parents=True, exist_ok=True)

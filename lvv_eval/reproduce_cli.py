@@ -89,14 +89,20 @@ def stays_from_args(args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
     return stays, ("SYNTHETIC " if clean_is_synthetic(path.parent) else "") + str(path)
 
 
-def run_cli(args: argparse.Namespace) -> int:
-    """Print the reproduce table (or a reconciliation waterfall) and write it as CSV."""
+def inputs_from_args(args: argparse.Namespace) -> tuple[Definitions, pd.DataFrame, str, pd.DataFrame]:
+    """Definitions, stays (with a description of their source) and capacity named by the options."""
     defs = definitions_from_args(args.definitions)
     stays, source = stays_from_args(args)
     try:
         capacity = load_capacity(defs)
     except DefinitionsError as exc:
         raise UserError(str(exc)) from exc
+    return defs, stays, source, capacity
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    """Print the reproduce table (or a reconciliation waterfall) and write it as CSV."""
+    defs, stays, source, capacity = inputs_from_args(args)
     if args.reconcile:
         return _run_reconcile(args, defs, stays, capacity)
     published = load_published()

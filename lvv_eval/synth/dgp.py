@@ -480,12 +480,9 @@ def add_exits(people: pd.DataFrame, rng: np.random.Generator, p: DGPParams,
     return out, scores
 
 
-def draw_readmissions(first: pd.DataFrame, rng: np.random.Generator, p: DGPParams,
-                      eligible: np.ndarray | None = None) -> pd.DataFrame:
+def draw_readmissions(first: pd.DataFrame, rng: np.random.Generator, p: DGPParams) -> pd.DataFrame:
     """Second stays of people who left without a durable solution (never before 2020-11-02)."""
     left = first["exit_day"].notna().to_numpy() & ~first["exit_reason"].isin(DURABLE_CAUSES + ("deceased",)).to_numpy()
-    if eligible is not None:
-        left &= eligible
     pick = left & (rng.random(len(first)) < p["p_readmission"])
     gap = 14 + np.floor(rng.exponential(p["readmission_gap_mean_days"], len(first)))
     re_day = np.maximum(first["exit_day"].to_numpy() + gap, day_of(p["earliest_readmission"]))
