@@ -124,6 +124,7 @@ def test_persons_equal_stays_at_2020_but_not_at_2022(stays: pd.DataFrame) -> Non
     assert not stays.person_id.is_unique
     readmitted = stays[stays.stay_id.str.endswith("-2")]
     assert (readmitted.admission_date > KB).all()
+    # SYNTHETIC_DATA.md: readmissions are "a few per cent of people" (the plan has 55 of 2,065)
     assert 0.01 < readmitted.person_id.nunique() / stays.person_id.nunique() < 0.06
 
 
