@@ -33,7 +33,7 @@ from IPython.display import Markdown, display
 
 from lvv_eval import analysis as A
 from lvv_eval.analysis.plots import plot_cumulative_incidence, plot_rates
-from lvv_eval.nbtools import banner, check_parameters, load_stays, save_figure, save_table
+from lvv_eval.report.notebook import banner, check_parameters, load_stays, save_figure, save_table
 
 check_parameters(
     {"scheme": scheme, "cause": cause, "lang": lang, "horizon_days": horizon_days, "n_boot": n_boot,

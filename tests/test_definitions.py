@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from lvv_eval.config import PUBLISHED_FIGURES_CSV
-from lvv_eval.definitions import (
+from lvv_eval.measures.definitions import (
     DEFINITIONS_YAML,
     DefinitionsError,
     base_mask,
@@ -25,31 +25,10 @@ from lvv_eval.definitions import (
     stay_status,
     where_mask,
 )
-from lvv_eval.schema import EXIT_REASONS, STAYS_COLUMNS, coerce_stays
+from lvv_eval.schema import EXIT_REASONS
+from tests.helpers.stays import make_stays
 
 REF = pd.Timestamp("2020-11-01")
-
-
-def make_stays(rows: list[dict]) -> pd.DataFrame:
-    """A stays table from a few hand-written rows (defaults for everything not given)."""
-    defaults = {
-        "pilot": "Utrecht", "source_file": None, "source_row": None,
-        "admission_date": "2020-01-01", "exit_date": None, "data_cut_date": "2022-07-01",
-        "exit_reason": None, "in_covenant": True, "exclusion_reason": None,
-        "registration_group": "official", "sex": "male", "age_at_admission": 40,
-        "country_of_origin": "ERI", "safe_country": False, "asylum_background": True,
-        "family": False, "n_prior_departure_procedures": 1, "shelter_24h": True,
-        "guidance_intensity": "standard", "scenario": None, "scenario_date": None,
-        "mrt_referred": False, "mrt_date": None, "mrt_conclusion": None,
-    }
-    full = []
-    for i, row in enumerate(rows):
-        entry = {**defaults, "person_id": f"P{i}", **row}
-        entry.setdefault("stay_id", f"{entry['person_id']}-{i}")
-        full.append(entry)
-    frame = pd.DataFrame(full)
-    assert set(frame.columns) >= set(STAYS_COLUMNS)
-    return coerce_stays(frame)
 
 
 def raw_yaml() -> dict:
@@ -215,7 +194,7 @@ def test_report_words_must_exist_in_both_languages(tmp_path):
 
 
 def test_rate_per_person_time(defs):
-    from lvv_eval.indicators import compute_indicator
+    from lvv_eval.measures.indicators import compute_indicator
 
     stays = make_stays([
         # 10 days present (2020-01-01 .. 2020-01-10), exit with a durable solution

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 import xlsxwriter
 
-from lvv_eval.cli import UserError
 from lvv_eval.cli import main as cli_main
 from lvv_eval.config import DEMO_PSEUDONYM_KEY
+from lvv_eval.errors import UserError
 from lvv_eval.ingest.errors import IngestError, SpecError
 from lvv_eval.ingest.mapping import map_labels, parse_dates
 from lvv_eval.ingest.pipeline import run_ingest

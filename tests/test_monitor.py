@@ -8,9 +8,9 @@ import pytest
 
 from lvv_eval.cli import main
 from lvv_eval.config import MONITOR_ROUNDS, PILOTS
-from lvv_eval.definitions import load_definitions
-from lvv_eval.monitor import monitor_snapshots, parse_dates
-from lvv_eval.reproduce import load_published
+from lvv_eval.measures.definitions import load_definitions
+from lvv_eval.measures.monitor import monitor_snapshots, parse_dates
+from lvv_eval.measures.reproduce import load_published
 
 
 @pytest.fixture(scope="module")
@@ -59,11 +59,11 @@ def test_parse_dates_names_the_bad_one():
         parse_dates(["2020-01-01", "2020-13-01"])
 
 
-def test_cli(tmp_path, capsys):
+def test_cli(tmp_path, capsys, truth_stays_file):
     out = tmp_path / "monitor.csv"
-    assert main(["monitor", "--truth", "--dates", "2020-01-01", "2020-11-01", "--pilot",
+    assert main(["monitor", "--stays", str(truth_stays_file), "--dates", "2020-01-01", "2020-11-01", "--pilot",
                  "Groningen", "--out", str(out)]) == 0
     written = pd.read_csv(out)
     assert set(written["date"]) == {"2020-01-01", "2020-11-01"}
     assert "Groningen" in capsys.readouterr().out
-    assert main(["monitor", "--truth", "--dates", "2020-02-30"]) == 2
+    assert main(["monitor", "--stays", str(truth_stays_file), "--dates", "2020-02-30"]) == 2

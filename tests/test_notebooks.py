@@ -8,8 +8,8 @@ import json
 import nbformat
 import pytest
 
-from lvv_eval.nbtools import ParameterError, check_parameters
-from lvv_eval.report import NOTEBOOKS_DIR, NotebookError, load_notebook, run_notebook
+from lvv_eval.report.notebook import ParameterError, check_parameters
+from lvv_eval.report.runner import NOTEBOOKS_DIR, NotebookError, load_notebook, run_notebook
 from lvv_eval.synth.calibrate import calibrated_cohort
 
 

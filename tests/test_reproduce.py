@@ -12,10 +12,10 @@ import pytest
 import yaml
 
 from lvv_eval.cli import main
-from lvv_eval.definitions import DEFINITIONS_YAML, load_definitions
-from lvv_eval.indicators import IndicatorResult, compute_figure
-from lvv_eval.reconcile import reconcile_figure
-from lvv_eval.reproduce import (
+from lvv_eval.measures.definitions import DEFINITIONS_YAML, load_definitions
+from lvv_eval.measures.indicators import IndicatorResult, compute_figure
+from lvv_eval.measures.reconcile import AuditTrail, reconcile_figure
+from lvv_eval.measures.reproduce import (
     STATUSES,
     compare,
     load_published,
@@ -23,6 +23,7 @@ from lvv_eval.reproduce import (
     reproduce_table,
     round_half_up,
 )
+from tests.helpers.stays import make_stays
 
 
 @pytest.fixture(scope="module")
@@ -130,10 +131,10 @@ def test_definition_changed_in_yaml_changes_the_figure_without_code(tmp_path, tr
     assert row["status"] == "deviation" and row["difference"] == hasa
 
 
-def test_cli_prints_and_writes_the_table(tmp_path, capsys, monkeypatch):
+def test_cli_prints_and_writes_the_table(tmp_path, capsys, monkeypatch, truth_stays_file):
     monkeypatch.setenv("LVV_DATA_ROOT", str(tmp_path))
     out = tmp_path / "rep.csv"
-    assert main(["reproduce", "--truth", "--publication", "kb2020", "--out", str(out),
+    assert main(["reproduce", "--stays", str(truth_stays_file), "--publication", "kb2020", "--out", str(out),
                  "--check"]) == 0
     written = pd.read_csv(out)
     assert set(written["publication"]) == {"kb2020"}
@@ -143,8 +144,8 @@ def test_cli_prints_and_writes_the_table(tmp_path, capsys, monkeypatch):
     assert main(["reproduce", "--publication", "kb2020"]) == 2  # no data_clean/stays.parquet
 
 
-def test_cli_unknown_publication_is_a_user_error(capsys):
-    assert main(["reproduce", "--truth", "--publication", "xx2099"]) == 2
+def test_cli_unknown_publication_is_a_user_error(capsys, truth_stays_file):
+    assert main(["reproduce", "--stays", str(truth_stays_file), "--publication", "xx2099"]) == 2
     assert "unknown publication" in capsys.readouterr().err
 
 
@@ -162,7 +163,7 @@ def _closes(waterfall: pd.DataFrame) -> None:
 @pytest.mark.parametrize("figure_id", ["kb2020.durable.all", "ee2022.durable.share",
                                        "ppe2019.scenario_base.utrecht"])
 def test_waterfall_without_audit_trail_ends_at_the_published_figure(tmp_path, truth, figure_id):
-    waterfall = reconcile_figure(figure_id, truth, clean_dir=tmp_path)
+    waterfall = reconcile_figure(figure_id, truth)
     _closes(waterfall)
     lines = waterfall.set_index("step")
     pilot = waterfall.attrs["pilot"]
@@ -180,7 +181,7 @@ def test_waterfall_reads_the_audit_trail(tmp_path, defs):
     stays["source_row"] = pd.array([5, 6], dtype="Int64")
     _write_trail(tmp_path)
     waterfall = reconcile_figure("kb2020.durable.all", stays, pilot="Utrecht", defs=defs,
-                                 clean_dir=tmp_path)
+                                 trail=AuditTrail(tmp_path))
     _closes(waterfall)
     lines = waterfall.set_index("step")
     # 2 stays + 1 quarantined + 1 non-participant + 1 merged away
@@ -194,9 +195,23 @@ def test_waterfall_reads_the_audit_trail(tmp_path, defs):
     assert lines.loc["computed", "remaining"] == 1
 
 
-def _two_stays() -> pd.DataFrame:
-    from test_definitions import make_stays
+def test_reconcile_refuses_a_stays_file_without_its_own_audit_trail(tmp_path, capsys,
+                                                                    truth_stays_file):
+    """The generator's truth has no ingest trail; a trail beside another stays file is not its."""
+    assert main(["reproduce", "--stays", str(truth_stays_file),
+                 "--reconcile", "kb2020.durable.all"]) == 2
+    assert "no ingest audit trail beside it" in capsys.readouterr().err
+    _write_trail(tmp_path)
+    stays = tmp_path / "stays.parquet"
+    _two_stays().to_parquet(stays)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    manifest["output_sha256"] = {"stays.parquet": "0" * 64}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    assert main(["reproduce", "--stays", str(stays), "--reconcile", "kb2020.durable.all"]) == 2
+    assert "does not record this file (another stays file)" in capsys.readouterr().err
 
+
+def _two_stays() -> pd.DataFrame:
     return make_stays([
         {"admission_date": "2019-09-01", "exit_date": "2020-05-01",
          "exit_reason": "subsequent_asylum"},
@@ -229,8 +244,8 @@ def _write_trail(folder: Path) -> None:
 
 
 def test_capacity_csv_from_ingest_takes_precedence_and_bad_rows_are_named(tmp_path, defs, truth):
-    from lvv_eval.definitions import DefinitionsError
-    from lvv_eval.indicators import load_capacity
+    from lvv_eval.measures.definitions import DefinitionsError
+    from lvv_eval.measures.indicators import load_capacity
 
     assert load_capacity(defs, tmp_path)["source"].str.contains("2020 letter").all()
     rows = [f"{p},{n},2019-01-01,,test" for p, n in
@@ -245,13 +260,13 @@ def test_capacity_csv_from_ingest_takes_precedence_and_bad_rows_are_named(tmp_pa
         load_capacity(defs, tmp_path)
 
 
-def test_cli_takes_a_definitions_copy_and_names_its_problems(tmp_path, capsys):
+def test_cli_takes_a_definitions_copy_and_names_its_problems(tmp_path, capsys, truth_stays_file):
     raw = yaml.safe_load(DEFINITIONS_YAML.read_text(encoding="utf-8"))
     raw["indicators"]["kb2020.present.all"]["base"] = "admitted"  # ever sheltered, not present
     path = tmp_path / "mine.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     out = tmp_path / "rep.csv"
-    assert main(["reproduce", "--truth", "--publication", "kb2020", "--definitions", str(path),
+    assert main(["reproduce", "--stays", str(truth_stays_file), "--publication", "kb2020", "--definitions", str(path),
                  "--out", str(out), "--check"]) == 1
     table = pd.read_csv(out).set_index("figure_id")
     assert table.loc["kb2020.present.all", "computed_value"] == \
@@ -259,7 +274,7 @@ def test_cli_takes_a_definitions_copy_and_names_its_problems(tmp_path, capsys):
     assert table.loc["kb2020.present.all", "status"] == "deviation"
     raw["indicators"]["kb2020.present.all"]["base"] = "presnt"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    assert main(["reproduce", "--truth", "--definitions", str(path)]) == 2
+    assert main(["reproduce", "--stays", str(truth_stays_file), "--definitions", str(path)]) == 2
     assert "indicators.kb2020.present.all.base: unknown base 'presnt'" in capsys.readouterr().err
 
 

@@ -9,14 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-pytest.importorskip("lvv_eval.synth.run", exc_type=ImportError)
-pipeline = pytest.importorskip("lvv_eval.ingest.pipeline", exc_type=ImportError)
-
-from lvv_eval.definitions import load_definitions  # noqa: E402
-from lvv_eval.indicators import load_capacity  # noqa: E402
-from lvv_eval.reconcile import reconcile_figure  # noqa: E402
-from lvv_eval.reproduce import load_published, reproduce_table  # noqa: E402
-from lvv_eval.synth.run import synthesise  # noqa: E402
+from lvv_eval.ingest import pipeline
+from lvv_eval.measures.definitions import load_definitions
+from lvv_eval.measures.indicators import load_capacity
+from lvv_eval.measures.reconcile import AuditTrail, reconcile_figure
+from lvv_eval.measures.reproduce import load_published, reproduce_table
+from lvv_eval.synth.run import synthesise
 
 # cleaning step -> hard figures it must break when switched off, and why (the delivery faults
 # of SYNTHETIC_DATA.md). The figures are named here; their values are read from the CSV.
@@ -97,7 +95,7 @@ def test_waterfall_from_the_raw_delivery_closes(clean):
     for figure_id, pilot in [("kb2020.durable.all", "Utrecht"),
                              ("ppe2019.scenario_base.eindhoven", None),
                              ("ppe2019.scenario_base.amsterdam", None)]:
-        waterfall = reconcile_figure(figure_id, stays, pilot=pilot, clean_dir=out)
+        waterfall = reconcile_figure(figure_id, stays, pilot=pilot, trail=AuditTrail.beside(out / "stays.parquet"))
         lines = waterfall.set_index("step")
         assert not lines["detail"].str.contains("MISMATCH|gap").any(), waterfall
         n_pilot = int((stays["pilot"] == waterfall.attrs["pilot"]).sum())

@@ -7,7 +7,6 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
-from test_synth_truth import ee2022_figures, kb2020_figures, ppe2019_figures  # noqa: I001
 
 from lvv_eval.cli import main
 from lvv_eval.config import PUBLISHED_FIGURES_CSV
@@ -15,6 +14,7 @@ from lvv_eval.schema import validate_stays
 from lvv_eval.synth.calibrate import calibrated_cohort
 from lvv_eval.synth.dgp import DGPParams, simulate_cohort
 from lvv_eval.synth.run import SynthArgumentError, check_arguments, check_writable
+from tests.helpers.figures import ee2022_figures, kb2020_figures, ppe2019_figures
 
 
 def test_a_different_seed_gives_other_people_and_the_same_hard_figures() -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lvv_eval.definitions import Definitions, load_definitions
+from lvv_eval.measures.definitions import Definitions, load_definitions
 from lvv_eval.schema import EXIT_REASONS, STAYS_COLUMNS
 
 OutcomeScheme = Mapping[str, str]

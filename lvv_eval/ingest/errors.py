@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lvv_eval.cli import UserError
+from lvv_eval.errors import UserError
 
 
 def locate(file: str, sheet: str | None = None, row: int | None = None, column: str | None = None) -> str:

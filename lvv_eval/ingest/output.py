@@ -17,9 +17,12 @@ from pathlib import Path
 import pandas as pd
 
 from lvv_eval.config import SPECS_DIR
+from lvv_eval.files import sha256_of
 from lvv_eval.ingest.spec import read_spec_mapping
 
 CAPACITY_FILE = SPECS_DIR / "capacity.yaml"
+OUTPUT_FILES: tuple[str, ...] = ("stays.parquet", "capacity.csv", "quarantine.parquet",
+                                  "changes.parquet", "validation.csv")
 
 
 def capacity_table(path: Path = CAPACITY_FILE) -> pd.DataFrame:
@@ -86,6 +89,8 @@ def write_outputs(
     quarantine.to_parquet(folder / "quarantine.parquet", index=False)
     changes.to_parquet(folder / "changes.parquet", index=False)
     validation.to_csv(folder / "validation.csv", index=False)
+    manifest = {**manifest, "output_sha256": {
+        name: sha256_of(folder / name) for name in OUTPUT_FILES}}
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
     if manifest.get("synthetic"):
         (folder / "SYNTHETIC.txt").write_text(

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from fake_stays import fake_stays  # noqa: E402
-
-from lvv_eval.analysis import time_to_event  # noqa: E402
+from lvv_eval.analysis import time_to_event
+from tests.analysis.fake_stays import fake_stays
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from lvv_eval.analysis.prepare import (
     time_to_event,
     window_outcome,
 )
-from lvv_eval.definitions import load_definitions
+from lvv_eval.measures.definitions import load_definitions
 from lvv_eval.schema import validate_stays
 
 

@@ -108,22 +108,27 @@ def truth_text(value: Any) -> str:
 def locate(layout: Layout, field_name: str) -> Target | None:
     """Where ``field_name`` is written in this layout (None when the layout does not show it)."""
     if layout.format == "csv_long":
-        raw = layout.raw
-        if field_name == raw["key_column"]["field"]:
-            return Target(raw["key_column"]["header"], field_name, None)
-        if field_name == raw.get("registered_column", {}).get("field"):
-            return Target(raw["registered_column"]["header"], field_name, None)
-        for ev in layout.events:
-            if ev.date_field == field_name:
-                return Target(raw["date_column"]["header"], "event_date", ev.name)
-        for ev in layout.events:
-            for col in ev.columns:
-                if col.field == field_name:
-                    return Target(col.header, field_name, ev.name)
-        return None
+        return _locate_in_event_log(layout, field_name)
     for col in layout.columns:
         if col.field == field_name:
             return Target(col.header, field_name, None)
+    return None
+
+
+def _locate_in_event_log(layout: Layout, field_name: str) -> Target | None:
+    """Where ``field_name`` is written in a long (event) layout: a per-client column, the event
+    date of the event that sets it, or a column of one event kind."""
+    raw = layout.raw
+    for key in ("key_column", "registered_column"):
+        if field_name == raw.get(key, {}).get("field"):
+            return Target(raw[key]["header"], field_name, None)
+    for ev in layout.events:
+        if ev.date_field == field_name:
+            return Target(raw["date_column"]["header"], "event_date", ev.name)
+    for ev in layout.events:
+        for col in ev.columns:
+            if col.field == field_name:
+                return Target(col.header, field_name, ev.name)
     return None
 
 

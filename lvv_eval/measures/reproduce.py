@@ -18,8 +18,8 @@ from typing import Any
 import pandas as pd
 
 from lvv_eval import config
-from lvv_eval.definitions import Definitions, load_definitions
-from lvv_eval.indicators import (
+from lvv_eval.measures.definitions import Definitions, load_definitions
+from lvv_eval.measures.indicators import (
     IndicatorResult,
     capacity_from_definitions,
     compute_figure,

@@ -1,7 +1,10 @@
 """``lvv-eval``: one verb per stage, each a thin shell over a library function.
 
-Each stage module offers ``add_arguments(parser)`` and ``run_cli(args) -> int``; this module only
-wires them up, so that adding a verb is one entry in :data:`VERBS`.
+Every verb is a module of this package offering ``add_arguments(parser)`` and
+``run_cli(args) -> int``; this module only wires them up, so that adding a verb is one module and
+one entry in :data:`VERBS`. Options shared by several verbs live in :mod:`lvv_eval.cli.common`.
+The library never imports this package: its user-facing errors derive from
+:class:`lvv_eval.errors.UserError`, which :func:`main` turns into one line on stderr and exit 2.
 """
 
 from __future__ import annotations
@@ -11,19 +14,17 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from lvv_eval.errors import UserError
+
 # verb -> (module offering add_arguments/run_cli, one-line help)
 VERBS: dict[str, tuple[str, str]] = {
-    "synth": ("lvv_eval.synth.cli", "write the SYNTHETIC default deliveries to data_raw/"),
-    "ingest": ("lvv_eval.ingest.cli", "harmonise the raw deliveries into data_clean/"),
-    "reproduce": ("lvv_eval.reproduce_cli", "recompute the published figures and explain gaps"),
-    "monitor": ("lvv_eval.monitor_cli", "monitor indicators per pilot at a list of dates"),
-    "report": ("lvv_eval.report_cli", "run the parameterised notebooks into reports/<run_id>/"),
-    "run": ("lvv_eval.run_all", "the whole pipeline on the default data"),
+    "synth": ("lvv_eval.cli.synth", "write the SYNTHETIC default deliveries to data_raw/"),
+    "ingest": ("lvv_eval.cli.ingest", "harmonise the raw deliveries into data_clean/"),
+    "reproduce": ("lvv_eval.cli.reproduce", "recompute the published figures and explain gaps"),
+    "monitor": ("lvv_eval.cli.monitor", "monitor indicators per pilot at a list of dates"),
+    "report": ("lvv_eval.cli.report", "run the parameterised notebooks into reports/<run_id>/"),
+    "run": ("lvv_eval.cli.run", "the whole pipeline on the default data"),
 }
-
-
-class UserError(Exception):
-    """An error the user can fix; printed without a traceback, exit code 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,12 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
     for verb, (module_name, help_text) in VERBS.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                continue  # stage not built yet
-            raise
+        module = importlib.import_module(module_name)
         p = sub.add_parser(verb, help=help_text, description=help_text)
         module.add_arguments(p)
         p.set_defaults(_module=module)

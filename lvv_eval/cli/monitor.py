@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 
 from lvv_eval import config
-from lvv_eval.cli import UserError
-from lvv_eval.monitor import ALL_PILOTS, monitor_snapshots, monitor_wide, parse_dates
-from lvv_eval.reproduce_cli import add_data_arguments, inputs_from_args
+from lvv_eval.cli.common import add_data_arguments, inputs_from_args
+from lvv_eval.errors import UserError
+from lvv_eval.measures.monitor import ALL_PILOTS, monitor_snapshots, monitor_wide, parse_dates
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,7 +32,7 @@ def run_cli(args: argparse.Namespace) -> int:
         dates = parse_dates(args.dates) if args.dates else None
     except ValueError as exc:
         raise UserError(str(exc)) from exc
-    defs, stays, source, capacity = inputs_from_args(args)
+    defs, stays, _, source, capacity = inputs_from_args(args)
     table = monitor_snapshots(stays, dates, defs, capacity)
     out = args.out or config.reports_dir() / "monitor" / "monitor_snapshots.csv"
     out.parent.mkdir(parents=True, exist_ok=True)

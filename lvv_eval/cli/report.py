@@ -7,8 +7,14 @@ import html
 from pathlib import Path
 
 from lvv_eval.config import clean_dir
-from lvv_eval.nbtools import load_stays
-from lvv_eval.report import NOTEBOOKS_DIR, NotebookError, NotebookRun, new_run_dir, run_notebook
+from lvv_eval.report.notebook import load_stays
+from lvv_eval.report.runner import (
+    NOTEBOOKS_DIR,
+    NotebookError,
+    NotebookRun,
+    new_run_dir,
+    run_notebook,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def parse_param(text: str) -> tuple[str, object]:
     """``name=value`` with ints and floats converted."""
-    from lvv_eval.cli import UserError
+    from lvv_eval.errors import UserError
 
     if "=" not in text:
         raise UserError(f"--param {text!r}: write NAME=VALUE")
@@ -51,7 +57,7 @@ def write_index(out_dir: Path, runs: list[NotebookRun], synthetic: bool) -> Path
 
 def run_cli(args: argparse.Namespace) -> int:
     """Run ``lvv-eval report``."""
-    from lvv_eval.cli import UserError
+    from lvv_eval.errors import UserError
 
     names = args.notebook or sorted(p.name for p in NOTEBOOKS_DIR.glob("*.py"))
     stays_path = args.stays or str(clean_dir() / "stays.parquet")

@@ -17,7 +17,9 @@ from typing import Any
 import pandas as pd
 
 from lvv_eval import config
-from lvv_eval.definitions import (
+from lvv_eval.errors import UserError
+from lvv_eval.files import sha256_of
+from lvv_eval.measures.definitions import (
     LANGUAGES,
     Definitions,
     condition_mask,
@@ -29,13 +31,17 @@ from lvv_eval.definitions import (
     stay_status,
     where_mask,
 )
-from lvv_eval.indicators import capacity_from_definitions, compute_indicator
-from lvv_eval.reproduce import load_published, parse_published_value
+from lvv_eval.measures.indicators import capacity_from_definitions, compute_indicator
+from lvv_eval.measures.reproduce import load_published, parse_published_value
 
 WATERFALL_COLUMNS: tuple[str, ...] = ("step", "label_en", "label_nl", "change", "remaining",
                                       "detail")
 RECONCILABLE_MEASURES: tuple[str, ...] = ("count", "share")
 RULE_COLUMN_CANDIDATES: tuple[str, ...] = ("rule_id", "rule_ids", "rules", "rule")
+
+
+class AuditTrailError(UserError):
+    """The stays file has no ingest audit trail that belongs to it."""
 
 
 class AuditTrail:
@@ -50,8 +56,28 @@ class AuditTrail:
             json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else None
         )
 
+    @classmethod
+    def beside(cls, stays_path: Path) -> AuditTrail:
+        """The audit trail the ingest wrote beside ``stays_path``; an error unless that ingest
+        manifest records exactly this stays file (so a waterfall never mixes two datasets)."""
+        stays_path = Path(stays_path)
+        trail = cls(stays_path.parent)
+        if not trail.available:
+            raise AuditTrailError(
+                f"{stays_path}: no ingest audit trail beside it (manifest.json, changes.parquet, "
+                f"quarantine.parquet), so the waterfall cannot name raw rows; reconcile the "
+                f"stays.parquet that `lvv-eval ingest` wrote")
+        recorded = (trail.manifest or {}).get("output_sha256", {}).get(stays_path.name)
+        if recorded != sha256_of(stays_path):
+            raise AuditTrailError(
+                f"{stays_path}: the manifest.json beside it does not record this file "
+                f"({'another stays file' if recorded else 'no output hashes'}); the audit trail "
+                f"belongs to other data. Re-run `lvv-eval ingest` to get a matching trail")
+        return trail
+
     @property
     def available(self) -> bool:
+        """Whether all three audit tables are present."""
         return (self.changes is not None and self.quarantine is not None
                 and self.manifest is not None)
 
@@ -261,10 +287,14 @@ def reconcile_figure(
     pilot: str | None = None,
     defs: Definitions | None = None,
     capacity: pd.DataFrame | None = None,
-    clean_dir: Path | None = None,
+    trail: AuditTrail | None = None,
     published: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """The waterfall for one figure and pilot (default: the figure's own pilot)."""
+    """The waterfall for one figure and pilot (default: the figure's own pilot).
+
+    With ``trail`` (see :meth:`AuditTrail.beside`) it starts from the raw rows of the deliveries;
+    without, from the stays.
+    """
     defs = defs or load_definitions()
     if figure_id not in defs.indicators:
         raise KeyError(f"no indicator defined for figure {figure_id!r}")
@@ -275,15 +305,15 @@ def reconcile_figure(
     pilot = pilot or spec["pilot"]
     if pilot != "all" and pilot not in config.PILOTS:
         raise ValueError(f"unknown pilot {pilot!r}")
-    trail = AuditTrail(clean_dir or config.clean_dir())
     lines: list[dict[str, Any]] = []
     n_stays = int(pilot_mask(stays, pilot).sum())
-    if trail.available:
+    if trail is not None and trail.available:
         lines += delivery_lines(defs, trail, n_stays, pilot)
     else:
         lines.append(_line("stays", _said(defs, "stays_no_trail"), 0, n_stays,
-                           f"looked in {trail.clean_dir}"))
-    changes = _pilot_rows(trail.changes, pilot) if trail.changes is not None else None
+                           "no ingest audit trail given"))
+    changes = (_pilot_rows(trail.changes, pilot)
+               if trail is not None and trail.changes is not None else None)
     def_lines, numerator = definition_lines(defs, spec, stays, pilot, changes)
     lines += def_lines
     result = compute_indicator(defs, spec, stays,

@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_cli(args: argparse.Namespace) -> int:
     """Run ``lvv-eval synth``."""
-    from lvv_eval.cli import UserError
+    from lvv_eval.errors import UserError
     from lvv_eval.synth.calibrate import CalibrationError
     from lvv_eval.synth.run import SynthArgumentError, synthesise
 

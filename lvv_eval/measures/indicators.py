@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from lvv_eval import config
-from lvv_eval.definitions import (
+from lvv_eval.measures.definitions import (
     MEASURE_NEEDS,
     Definitions,
     DefinitionsError,

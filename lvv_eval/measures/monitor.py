@@ -8,8 +8,8 @@ from datetime import date
 import pandas as pd
 
 from lvv_eval import config
-from lvv_eval.definitions import Definitions, load_definitions
-from lvv_eval.indicators import capacity_from_definitions, compute_indicator, make_context
+from lvv_eval.measures.definitions import Definitions, load_definitions
+from lvv_eval.measures.indicators import capacity_from_definitions, compute_indicator, make_context
 
 MONITOR_COLUMNS: tuple[str, ...] = (
     "date", "pilot", "indicator", "value", "numerator", "denominator", "label_en", "label_nl",
