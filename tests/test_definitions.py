@@ -19,6 +19,7 @@ from lvv_eval.measures.definitions import (
     known_at_reference_mask,
     last_stay_per_person,
     load_definitions,
+    load_definitions_mapping,
     reduce_to_unit,
     resolve_reference_date,
     scheme_classes,
@@ -87,7 +88,8 @@ def test_exit_reason_in_two_classes_is_rejected_with_its_path(tmp_path):
     raw["outcome_schemes"]["ee2022"]["classes"]["durable"]["exit_reasons"].append(
         "subsequent_asylum"
     )
-    with pytest.raises(DefinitionsError, match=r"outcome_schemes\.ee2022\.classes\.semi_durable"):
+    with pytest.raises(DefinitionsError, match=r"definitions.yaml: outcome_schemes\.ee2022\.classes"
+                       r"\.semi_durable: exit reason 'subsequent_asylum' is also in class 'durable'"):
         load_definitions(write_yaml(tmp_path, raw))
 
 
@@ -103,6 +105,52 @@ def test_unknown_names_are_all_reported_at_once(tmp_path):
     assert "indicators.kb2020.durable.all.condition.outcome.class" in text
     assert "populations.in_covenant.where.in_covenant" in text
     assert "3 problem(s)" in text
+
+
+def test_structure_and_cross_checks_are_reported_together_with_their_yaml_paths(tmp_path):
+    """The declared schema (definitions_models.py) reports typos of keys and values, the
+    cross-checks report names of other sections; every line starts with the file name."""
+    raw = raw_yaml()
+    raw["indicators"]["kb2020.durable.all"]["base"] = "presnt"
+    raw["indicators"]["kb2020.durable.all"]["meassure"] = "count"
+    raw["units"]["persons"]["reduce"] = "last_stay"
+    raw["bases"]["present"]["status"] = ["present", "gone"]
+    raw["reference_dates"]["kb2020"]["date"] = "soon"
+    raw["words"]["nl"].pop("count")
+    raw["indicators"]["kb2020.mean_age.all"].pop("column")
+    raw["indicators"]["kb2020.scenario.all"]["reference_date"] = "kb2021"
+    with pytest.raises(DefinitionsError) as err:
+        load_definitions(write_yaml(tmp_path, raw))
+    lines = str(err.value).splitlines()
+    assert lines[0].endswith("definitions.yaml: 8 problem(s):")
+    expected = [
+        "indicators.kb2020.durable.all.base: unknown base 'presnt' (choose one of ",
+        "indicators.kb2020.durable.all: unknown key(s) ['meassure']",
+        "(did you mean 'measure'?)",
+        "units.persons.reduce: unknown unit reduction 'last_stay' (choose one of none, "
+        "last_stay_per_person)",
+        "bases.present.status[1]: unknown status 'gone'",
+        "reference_dates.kb2020.date: expected a date (YYYY-MM-DD), got 'soon'",
+        "words.nl.count: missing (required)",
+        "indicators.kb2020.mean_age.all.column: missing: measure 'mean' needs it",
+        "indicators.kb2020.scenario.all.reference_date: unknown reference date 'kb2021'",
+    ]
+    for text in expected:
+        assert any(line.strip().startswith("definitions.yaml: ") and text in line
+                   for line in lines), text
+
+
+def test_a_mapping_is_validated_with_the_same_models_without_a_file():
+    """What a sensitivity grid or `spec check` uses: a mapping in, Definitions out."""
+    raw = raw_yaml()
+    raw["bases"]["leavers"]["status"] = ["left", "present"]
+    defs = load_definitions_mapping(raw, "grid variant 7")
+    assert defs.bases["leavers"]["status"] == ["left", "present"]
+    assert defs.model.bases["leavers"].status == ["left", "present"]
+    raw["indicators"]["kb2020.durable.all"]["condition"]["outcome"]["scheme"] = "ee2023"
+    with pytest.raises(DefinitionsError, match=r"grid variant 7: indicators.kb2020.durable.all"
+                       r".condition.outcome.scheme: unknown outcome scheme 'ee2023'"):
+        load_definitions_mapping(raw, "grid variant 7")
 
 
 def test_missing_file_is_a_clear_error(tmp_path):

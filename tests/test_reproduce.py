@@ -11,13 +11,16 @@ import pandas as pd
 import pytest
 import yaml
 
+from lvv_eval.capacity import load_capacity_file
 from lvv_eval.cli import main
 from lvv_eval.measures.definitions import DEFINITIONS_YAML, load_definitions
 from lvv_eval.measures.indicators import IndicatorResult, compute_figure
 from lvv_eval.measures.reconcile import AuditTrail, reconcile_figure
 from lvv_eval.measures.reproduce import (
+    AGREES,
     STATUSES,
     compare,
+    format_table,
     load_published,
     parse_published_value,
     reproduce_table,
@@ -50,7 +53,8 @@ def test_every_hard_figure_matches_the_csv_on_the_default_data(table):
     rows = table.set_index("figure_id")
     for _, fig in hard.iterrows():
         row = rows.loc[fig["figure_id"]]
-        assert row["status"] == "match", (fig["figure_id"], row["computed_value"], fig["value"])
+        expected = "input" if row["kind"] == "input" else "match"
+        assert row["status"] == expected, (fig["figure_id"], row["computed_value"], fig["value"])
         if fig["value"] == "yes":
             assert row["computed_value"] is True or row["computed_value"] == True  # noqa: E712
         else:  # compare with the CSV directly, rounded to the unit as the publication did
@@ -139,8 +143,11 @@ def test_cli_prints_and_writes_the_table(tmp_path, capsys, monkeypatch, truth_st
     written = pd.read_csv(out)
     assert set(written["publication"]) == {"kb2020"}
     printed = capsys.readouterr().out
-    hard = int((written["role"] == "hard").sum())
-    assert f"hard: {hard} match, 0 deviation, 0 not computable" in printed
+    hard = written[written["role"] == "hard"]
+    n_input = int((hard["kind"] == "input").sum())
+    assert n_input == 6  # the agreed places: inputs, not computations
+    assert f"hard: {len(hard) - n_input} match, {n_input} input, 0 deviation, 0 not computable" in printed
+    assert written.loc[hard.index, "data_source"].str.contains("truth_stays.parquet|capacity.yaml").all()
     assert main(["reproduce", "--publication", "kb2020"]) == 2  # no data_clean/stays.parquet
 
 
@@ -243,23 +250,6 @@ def _write_trail(folder: Path) -> None:
     changes.to_parquet(folder / "changes.parquet")
 
 
-def test_capacity_csv_from_ingest_takes_precedence_and_bad_rows_are_named(tmp_path, defs, truth):
-    from lvv_eval.measures.definitions import DefinitionsError
-    from lvv_eval.measures.indicators import load_capacity
-
-    assert load_capacity(defs, tmp_path)["source"].str.contains("2020 letter").all()
-    rows = [f"{p},{n},2019-01-01,,test" for p, n in
-            defs.agreed_places["places"].items()]
-    (tmp_path / "capacity.csv").write_text(
-        "pilot,places,valid_from,valid_to,source\n" + "\n".join(rows).replace(
-            "Amsterdam,360", "Amsterdam,400") + "\n")
-    capacity = load_capacity(defs, tmp_path)
-    assert compute_figure(defs, "kb2020.capacity.amsterdam", truth, capacity).value == 400
-    (tmp_path / "capacity.csv").write_text("pilot,places\nAmsterdam,360\nAmsterdamm,1\n")
-    with pytest.raises(DefinitionsError, match=r"capacity.csv, row 3, column pilot: unknown pilot"):
-        load_capacity(defs, tmp_path)
-
-
 def test_cli_takes_a_definitions_copy_and_names_its_problems(tmp_path, capsys, truth_stays_file):
     raw = yaml.safe_load(DEFINITIONS_YAML.read_text(encoding="utf-8"))
     raw["indicators"]["kb2020.present.all"]["base"] = "admitted"  # ever sheltered, not present
@@ -282,10 +272,47 @@ def test_every_figure_that_does_not_match_says_why_in_both_languages() -> None:
     from lvv_eval.synth.calibrate import calibrated_cohort
 
     table = reproduce_table(calibrated_cohort().stays, "all")
-    gaps = table[table["status"].astype(str) != "match"]
+    gaps = table[~table["status"].astype(str).isin(AGREES)]
     assert len(gaps) > 0  # the soft and context figures of the default data differ
     assert (gaps["reason_en"].str.len() > 20).all() and (gaps["reason_nl"].str.len() > 20).all()
-    matched = table[table["status"].astype(str) == "match"]
+    matched = table[table["status"].astype(str).isin(AGREES)]
     assert (matched["reason_en"].fillna("") == "").all()
     own = gaps.set_index("figure_id").loc["tel2019.06", "reason_en"]
     assert "De Telegraaf" in own  # a figure's own reason from the YAML beats the general one
+
+
+def test_agreed_places_are_inputs_with_their_own_source_not_computations(table):
+    """The kb2020.capacity.* figures restate the capacity file: kind and status 'input', the
+    capacity file (with its provenance) as data source; every other hard figure is computed."""
+    hard = table[table["role"] == "hard"].set_index("figure_id")
+    inputs = hard[hard["kind"] == "input"]
+    assert sorted(inputs.index) == sorted(f for f in hard.index if f.startswith("kb2020.capacity."))
+    assert (inputs["status"].astype(str) == "input").all()
+    assert inputs["data_source"].str.contains("capacity.yaml").all()
+    assert inputs["data_source"].str.contains("Kamerbrief").all()
+    assert inputs["detail"].str.startswith("not computed from stays").all()
+    computed = hard[hard["kind"] == "computed"]
+    assert (computed["status"].astype(str) == "match").all()
+    assert not computed["data_source"].str.startswith("input").any()
+
+
+def test_summary_counts_inputs_apart_from_matches(table):
+    hard = table[table["role"] == "hard"]
+    n_input = int((hard["kind"] == "input").sum())
+    assert n_input == 6
+    text = format_table(table)
+    assert f"hard: {len(hard) - n_input} match, {n_input} input, 0 deviation, 0 not computable" in text
+    assert "Inputs, not computed from stays" in text
+
+
+def test_an_input_that_disagrees_with_the_publication_is_a_deviation_naming_the_file(tmp_path, truth):
+    path = tmp_path / "capacity.csv"
+    path.write_text("pilot,places,valid_from,source\nAmsterdam,400,2019-01-01,my count\n"
+                    "Eindhoven,130,2019-01-01,x\nGroningen,300,2019-01-01,x\n"
+                    "Rotterdam,117,2019-01-01,x\nUtrecht,235,2019-01-01,x\n")
+    table = reproduce_table(truth, "kb2020", capacity=load_capacity_file(path)).set_index("figure_id")
+    row = table.loc["kb2020.capacity.amsterdam"]
+    assert (row["status"], row["difference"]) == ("deviation", 40)
+    assert str(path) in row["detail"] and "my count" in row["detail"]
+    assert table.loc["kb2020.capacity.all", "status"] == "deviation"
+    assert table.loc["kb2020.capacity.utrecht", "status"] == "input"

@@ -16,7 +16,6 @@ from lvv_eval.analysis.binary import BinaryResult, fit_window_model
 from lvv_eval.analysis.cox import CoxResult, breslow_score_residuals, fit_cause_specific_cox
 from lvv_eval.analysis.cuminc import CumIncResult, cumulative_incidence
 from lvv_eval.analysis.descriptives import (
-    capacity_from_places,
     exits_by_reason,
     kaplan_meier,
     length_of_stay,
@@ -71,7 +70,6 @@ __all__ = [
     "ShelterEffect",
     "SmallCellWarning",
     "breslow_score_residuals",
-    "capacity_from_places",
     "compare_shelter_effect",
     "cumulative_incidence",
     "e_value",

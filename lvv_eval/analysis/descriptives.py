@@ -7,7 +7,7 @@ that empty cells (a pilot without exits of some kind) show as zeros instead of v
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -16,7 +16,7 @@ from statsmodels.duration.survfunc import SurvfuncRight
 
 from lvv_eval.analysis.prepare import OutcomeScheme, event_coding, resolve_scheme
 from lvv_eval.analysis.warnings import SmallCellWarning
-from lvv_eval.config import PILOTS
+from lvv_eval.capacity import places_at
 
 DAYS_PER_YEAR = 365.25
 
@@ -150,45 +150,26 @@ def rates_per_100_person_years(
     return out
 
 
-def capacity_from_places(places: Mapping[str, int], valid_from: str = "2019-01-01") -> pd.DataFrame:
-    """A capacity table (``pilot``, ``valid_from``, ``capacity``) from agreed places per pilot."""
-    return pd.DataFrame(
-        {
-            "pilot": pd.Categorical(list(places), categories=list(PILOTS)),
-            "valid_from": pd.Timestamp(valid_from),
-            "capacity": [int(v) for v in places.values()],
-        }
-    )
-
-
 def occupancy_against_capacity(
     stays: pd.DataFrame, capacity: pd.DataFrame, dates: Sequence
 ) -> pd.DataFrame:
-    """Stock, capacity and occupancy (stock / capacity) per pilot on each date.
+    """Stock, agreed places and occupancy (stock / places) per pilot on each date.
 
-    ``capacity`` has columns ``pilot``, ``capacity`` and optionally ``valid_from``; on each date
-    the latest row valid on it applies.
+    ``capacity`` is the agreed-places table of :func:`lvv_eval.capacity.load_capacity_file`
+    (``pilot``, ``places``, ``valid_from``, ``valid_to``); on each date the entry valid on it
+    applies (places missing when none is).
     """
-    for col in ("pilot", "capacity"):
+    for col in ("pilot", "places", "valid_from", "valid_to"):
         if col not in capacity.columns:
-            raise KeyError(f"capacity table lacks column {col!r}")
-    cap = capacity.copy()
-    if "valid_from" not in cap.columns:
-        cap["valid_from"] = pd.Timestamp("1900-01-01")
-    cap["valid_from"] = pd.to_datetime(cap["valid_from"])
-    cap["pilot"] = cap["pilot"].astype("object")
-    stock = stock_at(stays, dates, "pilot")
-    stock["pilot_key"] = stock["pilot"].astype("object")
-    merged = pd.merge_asof(
-        stock.sort_values("date"),
-        cap.sort_values("valid_from").rename(columns={"pilot": "pilot_key"}),
-        left_on="date",
-        right_on="valid_from",
-        by="pilot_key",
-    )
-    merged["occupancy"] = merged["stock"] / merged["capacity"]
-    merged["below_capacity"] = merged["stock"] < merged["capacity"]
-    out = merged[["date", "pilot", "stock", "capacity", "occupancy", "below_capacity"]]
+            raise KeyError(f"capacity table lacks column {col!r} (load it with "
+                           "lvv_eval.capacity.load_capacity_file)")
+    out = stock_at(stays, dates, "pilot")
+    places = [places_at(capacity, str(p), pd.Timestamp(d)) for d, p in zip(out["date"], out["pilot"],
+                                                                         strict=True)]
+    out["places"] = pd.array(places, dtype="Int64")
+    out["occupancy"] = out["stock"] / out["places"].astype("Float64")
+    out["below_capacity"] = out["stock"] < out["places"]
+    out = out[["date", "pilot", "stock", "places", "occupancy", "below_capacity"]]
     return out.sort_values(["date", "pilot"]).reset_index(drop=True)
 
 
@@ -288,7 +269,6 @@ def _median_ci_log(sf: SurvfuncRight, alpha: float) -> tuple[float, float]:
 
 
 __all__ = [
-    "capacity_from_places",
     "exits_by_reason",
     "kaplan_meier",
     "length_of_stay",

@@ -98,13 +98,15 @@ def plot_stock(
     stock: pd.DataFrame, lang: str = "nl", capacity: pd.DataFrame | None = None,
     synthetic: bool = False,
 ) -> Figure:
-    """Stock per pilot over time (from :func:`stock_at` or :func:`occupancy_against_capacity`)."""
+    """Stock per pilot over time (from :func:`stock_at` or :func:`occupancy_against_capacity`),
+    with the agreed places (``capacity``, from :func:`lvv_eval.capacity.load_capacity_file`)
+    as dotted lines."""
     lab = labels(lang)
     fig, ax = plt.subplots(figsize=(8, 4))
     sns.lineplot(data=stock, x="date", y="stock", hue="pilot", ax=ax)
     if capacity is not None:
         for _, row in capacity.iterrows():
-            ax.axhline(row["capacity"], linestyle=":", linewidth=0.8, color="grey")
+            ax.axhline(row["places"], linestyle=":", linewidth=0.8, color="grey")
     ax.set_xlabel(lab["date"])
     ax.set_ylabel(lab["stock"])
     ax.set_title(lab["stock_title"])

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 
 from lvv_eval import config
+from lvv_eval.capacity import find_capacity
 from lvv_eval.errors import UserError
 from lvv_eval.measures.definitions import Definitions, DefinitionsError, load_definitions
-from lvv_eval.measures.indicators import load_capacity
 from lvv_eval.schema import coerce_stays
 
 
@@ -22,6 +22,10 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
                              "the generator's truth is data_raw/synthetic/_answer_key/truth_stays.parquet)")
     parser.add_argument("--definitions", type=Path, default=None,
                         help="definitions YAML (default: the package's specs/definitions.yaml)")
+    parser.add_argument("--capacity", type=Path, default=None,
+                        help="agreed places per pilot, YAML like the package's specs/capacity.yaml "
+                             "or CSV with its columns (default: capacity.csv beside the stays file, "
+                             "else specs/capacity.yaml)")
 
 
 def default_stays_path() -> Path:
@@ -71,8 +75,5 @@ def inputs_from_args(
     """Definitions, stays (with their path and a description) and capacity named by the options."""
     defs = definitions_from_args(args.definitions)
     stays, path, source = stays_from_args(args)
-    try:
-        capacity = load_capacity(defs)
-    except DefinitionsError as exc:
-        raise UserError(str(exc)) from exc
+    capacity = find_capacity(path, args.capacity)
     return defs, stays, path, source, capacity

@@ -21,6 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="fail on any unmapped label or quarantined row instead of quarantining it")
     parser.add_argument("--workers", type=int, default=None,
                         help="processes that ingest deliveries side by side (default: 2 for large inputs)")
+    parser.add_argument("--capacity", type=Path, default=None,
+                        help="agreed places per pilot to copy into capacity.csv (YAML like the "
+                             "package's specs/capacity.yaml, or CSV; default: that file)")
     parser.add_argument("--quiet", action="store_true", help="do not print progress and the summary")
 
 
@@ -31,7 +34,8 @@ def run_cli(args: argparse.Namespace) -> int:
     raw = args.raw_dir or config.synthetic_dir()
     out = args.out_dir or config.clean_dir()
     result = run_ingest(raw, out, skip_steps=args.skip, strict=args.strict, progress=not args.quiet,
-                        sources_dir=args.sources_dir, workers=args.workers)
+                        sources_dir=args.sources_dir, workers=args.workers,
+                        capacity_file=args.capacity)
     if not args.quiet:
         print(f"wrote {len(result.stays):,} stays, {len(result.quarantine):,} quarantined rows and "
               f"{len(result.changes):,} logged changes to {out}")

@@ -11,7 +11,7 @@ from lvv_eval import config
 from lvv_eval.cli.common import add_data_arguments, inputs_from_args
 from lvv_eval.errors import UserError
 from lvv_eval.measures.definitions import Definitions
-from lvv_eval.measures.reproduce import format_table, load_published, reproduce_table
+from lvv_eval.measures.reproduce import AGREES, format_table, load_published, reproduce_table
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--show-definitions", action="store_true",
                         help="print each figure's definition in words")
     parser.add_argument("--check", action="store_true",
-                        help="exit with 1 when a hard figure is not a match")
+                        help="exit with 1 when a hard figure is neither a match nor an input equal to "
+                             "its publication")
     parser.add_argument("--reconcile", metavar="FIGURE_ID", default=None,
                         help="print the waterfall from the raw delivery to this figure (needs the "
                              "ingest's audit trail beside the stays file)")
@@ -41,17 +42,18 @@ def run_cli(args: argparse.Namespace) -> int:
         return _run_reconcile(args, defs, stays, path, capacity)
     published = load_published()
     try:
-        table = reproduce_table(stays, args.publication, defs, capacity, published)
+        table = reproduce_table(stays, args.publication, defs, capacity, published,
+                                stays_source=source)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     out = args.out or config.reports_dir() / "reproduce" / f"reproduce_{args.publication}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
-    table.assign(data_source=source).to_csv(out, index=False)
+    table.to_csv(out, index=False)
     print(f"published vs computed ({args.publication}) from {source}")
     print(format_table(table, definitions=args.show_definitions))
     print(f"written: {out}")
     hard = table[table["role"] == "hard"]
-    return 1 if args.check and (hard["status"] != "match").any() else 0
+    return 1 if args.check and (~hard["status"].astype(str).isin(AGREES)).any() else 0
 
 
 def _run_reconcile(args: argparse.Namespace, defs: Definitions, stays: pd.DataFrame,

@@ -16,19 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from lvv_eval.config import SPECS_DIR
+from lvv_eval.capacity import CAPACITY_CSV
 from lvv_eval.files import sha256_of
-from lvv_eval.ingest.spec import read_spec_mapping
 
-CAPACITY_FILE = SPECS_DIR / "capacity.yaml"
 OUTPUT_FILES: tuple[str, ...] = ("stays.parquet", "capacity.csv", "quarantine.parquet",
                                   "changes.parquet", "validation.csv")
-
-
-def capacity_table(path: Path = CAPACITY_FILE) -> pd.DataFrame:
-    """Agreed places per pilot from the package's capacity file."""
-    entries = read_spec_mapping(Path(path), "capacity file")["capacity"]
-    return pd.DataFrame(entries, columns=["pilot", "places", "valid_from", "valid_to", "source"])
 
 
 def versions() -> dict[str, str]:
@@ -78,14 +70,16 @@ def write_outputs(
     folder: Path,
     *,
     stays: pd.DataFrame,
+    capacity: pd.DataFrame,
     quarantine: pd.DataFrame,
     changes: pd.DataFrame,
     validation: pd.DataFrame,
     manifest: dict,
 ) -> None:
-    """Write the files of DATA_MODEL.md section 2 into ``folder``."""
+    """Write the files of DATA_MODEL.md section 2 into ``folder`` (``capacity``: the agreed
+    places the data are checked against, from :func:`lvv_eval.capacity.load_capacity_file`)."""
     stays.to_parquet(folder / "stays.parquet", index=False)
-    capacity_table().to_csv(folder / "capacity.csv", index=False)
+    capacity.to_csv(folder / CAPACITY_CSV, index=False, date_format="%Y-%m-%d")
     quarantine.to_parquet(folder / "quarantine.parquet", index=False)
     changes.to_parquet(folder / "changes.parquet", index=False)
     validation.to_csv(folder / "validation.csv", index=False)

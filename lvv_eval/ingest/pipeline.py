@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from lvv_eval.capacity import CAPACITY_YAML, load_capacity_file
 from lvv_eval.files import sha256_of
 from lvv_eval.ingest import events as event_layout
 from lvv_eval.ingest.accounting import Accounting
@@ -33,7 +34,7 @@ from lvv_eval.ingest.mapping import (
     flag_invalid_categories,
     rename_to_fields,
 )
-from lvv_eval.ingest.output import CAPACITY_FILE, versions, write_atomically, write_outputs
+from lvv_eval.ingest.output import versions, write_atomically, write_outputs
 from lvv_eval.ingest.pseudonymise import person_ids, resolve_key, stay_ids
 from lvv_eval.ingest.quarantine import build_quarantine, empty_quarantine, issue_details
 from lvv_eval.ingest.readers import RawTable, find_files, read_file, read_text
@@ -350,6 +351,7 @@ def run_ingest(
     progress: bool = True,
     sources_dir: Path | None = None,
     workers: int | None = None,
+    capacity_file: Path | None = None,
 ) -> IngestResult:
     """Ingest every delivery in ``raw_dir`` into ``out_dir`` (written atomically).
 
@@ -357,13 +359,16 @@ def run_ingest(
     ``R_DAYMONTH_SWAP``, ``M_EXACT_DUPLICATE``, ``X_NON_PARTICIPANT``); ``strict`` makes any
     quarantined row a fatal error; ``sources_dir`` points at another folder of source specs;
     ``workers`` is the number of processes that read and harmonise files side by side (default:
-    two for large deliveries on a machine with two or more cores, else one).
+    two for large deliveries on a machine with two or more cores, else one); ``capacity_file``
+    names the agreed places copied into ``capacity.csv`` (default: the package's capacity.yaml).
     """
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     if not raw_dir.is_dir():
         raise IngestError(f"missing folder: raw deliveries folder {raw_dir} does not exist. "
                           f"Run `lvv-eval synth` for the synthetic default or pass --raw-dir.")
     specs = load_specs(sources_dir)
+    capacity_file = Path(capacity_file) if capacity_file is not None else CAPACITY_YAML
+    capacity = load_capacity_file(capacity_file)
     for spec in specs:
         check_spec_labels(spec)
     synthetic = is_synthetic(raw_dir)
@@ -391,7 +396,7 @@ def run_ingest(
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "synthetic": synthetic,
         "raw_dir": str(raw_dir), "sources": [s.path.name for s in specs],
-        "spec_files": _spec_hashes(specs),
+        "spec_files": _spec_hashes(specs, capacity_file),
         "parameters": {"skip_steps": sorted(ctx.skip), "strict": strict,
                        "sources_dir": str(sources_dir) if sources_dir else "package"},
         "versions": versions(),
@@ -403,17 +408,17 @@ def run_ingest(
     if not accounting.closes():
         raise RuntimeError(f"row accounting does not close: {accounting.per_file()}")
     write_atomically(out_dir, lambda tmp: write_outputs(
-        tmp, stays=stays, quarantine=quarantine, changes=changes, validation=validation, manifest=manifest))
+        tmp, stays=stays, capacity=capacity, quarantine=quarantine, changes=changes, validation=validation, manifest=manifest))
     if progress:
         print(format_summary(summary, quarantine, synthetic), file=sys.stderr)
     return IngestResult(stays, quarantine, changes, validation, manifest, summary, out_dir)
 
 
-def _spec_hashes(specs: list[SourceSpec]) -> dict[str, str]:
+def _spec_hashes(specs: list[SourceSpec], capacity_file: Path) -> dict[str, str]:
     """SHA-256 of every YAML file that shaped the result (source specs, vocabularies, rules,
     repairs, capacity), keyed by folder/name."""
     folders = {s.path.parent for s in specs}
-    paths = sorted({p for f in folders for p in f.rglob("*.yaml")} | {RULES_FILE, REPAIRS_FILE, CAPACITY_FILE})
+    paths = sorted({p for f in folders for p in f.rglob("*.yaml")} | {RULES_FILE, REPAIRS_FILE, capacity_file})
     return {f"{p.parent.name}/{p.name}": sha256_of(p) for p in paths}
 
 

@@ -10,7 +10,7 @@ reference date.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -19,58 +19,42 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from lvv_eval.config import PILOTS, SPECS_DIR
-from lvv_eval.schema import EXIT_REASONS, STAYS_COLUMNS, STAYS_DTYPES
+from lvv_eval.config import SPECS_DIR
+from lvv_eval.measures.definitions_models import (
+    CONDITION_KINDS,
+    INPUT_MEASURES,
+    LANGUAGES,
+    MEASURE_NEEDS,
+    OPERATORS,
+    REQUIRED_WORDS,
+    STATUSES,
+    USES_CAPACITY,
+    DefinitionsFile,
+    definitions_context,
+)
+from lvv_eval.specfiles import SpecFileError, read_mapping, validate_spec
 
 DEFINITIONS_YAML = SPECS_DIR / "definitions.yaml"
 
-STATUSES: tuple[str, ...] = ("not_admitted", "present", "left")
-UNIT_REDUCTIONS: tuple[str, ...] = ("none", "last_stay_per_person")
-BASE_WEIGHTS: tuple[str, ...] = ("person_days",)
-OPERATORS: tuple[str, ...] = ("in", "eq", "gt", "ge", "lt", "le", "is_null")
-CONDITION_KINDS: tuple[str, ...] = ("outcome", "known_at_reference", "where")
-LANGUAGES: tuple[str, ...] = ("en", "nl")
-# report wording the code needs from the YAML's `words` section, per language
-REQUIRED_WORDS: tuple[str, ...] = (
-    "count", "share", "mean", "capacity", "below_capacity", "percent_of_capacity",
-    "average_occupancy", "monitor_rounds", "rate", "reference_date", "pilot", "all_pilots",
-    "known_at_reference", "among", "where", "meeting", "raw_rows", "events", "quarantined_by",
-    "quarantine_gap", "merged_gap", "stays_clean", "stays_no_trail", "outside_population",
-    "admitted_after", "readmissions", "still_present", "left_before", "base",
-    "condition_not_met", "computed", "published", "published_other_pilot", "difference",
-)
-
-# measure -> keys an indicator with that measure must have
-MEASURE_NEEDS: dict[str, tuple[str, ...]] = {
-    "count": ("population", "unit", "base"),
-    "share": ("population", "unit", "base", "condition"),
-    "mean": ("population", "unit", "base", "column"),
-    "capacity": (),
-    "below_capacity": ("population", "unit", "base"),
-    "percent_of_capacity": ("population", "unit", "base"),
-    "average_occupancy": ("population", "unit", "base", "period_start"),
-    "monitor_rounds": (),
-    "rate": ("population", "unit", "base", "condition", "per"),
-}
-INDICATOR_KEYS: frozenset[str] = frozenset(
-    {
-        "reference_date", "pilot", "population", "unit", "base", "measure", "condition",
-        "column", "period_start", "per", "note_en", "note_nl", "label_en", "label_nl",
-        "gap_reason_en", "gap_reason_nl",
-    }
-)
+__all__ = [
+    "CONDITION_KINDS", "DEFINITIONS_YAML", "INPUT_MEASURES", "LANGUAGES", "MEASURE_NEEDS",
+    "OPERATORS", "REQUIRED_WORDS", "STATUSES", "USES_CAPACITY", "Definitions", "DefinitionsError",
+    "load_definitions", "load_definitions_mapping",
+]
 
 
-class DefinitionsError(ValueError):
+class DefinitionsError(SpecFileError, ValueError):
     """The definitions file is malformed; the message lists every problem with its YAML path."""
 
 
 @dataclass(frozen=True)
 class Definitions:
-    """A validated definitions file (the parsed YAML plus where it came from)."""
+    """A validated definitions file: the parsed YAML (what the evaluation reads), its model
+    (the same content, typed) and where it came from."""
 
     raw: Mapping[str, Any]
     path: Path
+    model: DefinitionsFile | None = field(default=None, repr=False, compare=False)
 
     @property
     def reference_dates(self) -> Mapping[str, Any]:
@@ -104,10 +88,6 @@ class Definitions:
     def comparison(self) -> Mapping[str, Any]:
         return self.raw["comparison"]
 
-    @property
-    def agreed_places(self) -> Mapping[str, Any]:
-        return self.raw["agreed_places"]
-
     def words(self, lang: str) -> Mapping[str, str]:
         """Report wording in ``lang`` ("en" or "nl")."""
         return self.raw["words"][lang]
@@ -118,254 +98,26 @@ class Definitions:
 
 
 # ---------------------------------------------------------------------------------------------
-# loading and validation
+# loading and validation (the structure is declared in definitions_models.py)
 
 
 def load_definitions(path: str | Path | None = None) -> Definitions:
     """Read and validate a definitions YAML (the package's own by default)."""
     path = Path(path) if path is not None else DEFINITIONS_YAML
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise DefinitionsError(f"{path}: definitions file not found") from exc
-    except yaml.YAMLError as exc:
-        raise DefinitionsError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise DefinitionsError(f"{path}: expected a mapping at the top level")
-    errors = definitions_errors(raw)
-    if errors:
-        listing = "\n  ".join(errors)
-        raise DefinitionsError(f"{path}: {len(errors)} problem(s):\n  {listing}")
-    return Definitions(raw=raw, path=path)
+    raw = read_mapping(path, "definitions file", DefinitionsError, loader=_read_yaml_1_1)
+    return load_definitions_mapping(raw, path)
 
 
-def definitions_errors(raw: Mapping[str, Any]) -> list[str]:
-    """Every problem in a parsed definitions mapping, each prefixed by its YAML path."""
-    errors: list[str] = []
-    for section in ("reference_dates", "outcome_schemes", "populations", "units", "bases",
-                    "indicators", "comparison", "agreed_places", "words"):
-        if not isinstance(raw.get(section), dict):
-            errors.append(f"{section}: missing or not a mapping")
-    if errors:
-        return errors
-    errors += _reference_date_errors(raw["reference_dates"])
-    errors += _scheme_errors(raw["outcome_schemes"])
-    for name, pop in raw["populations"].items():
-        errors += _label_errors(f"populations.{name}", pop)
-        errors += _where_errors(f"populations.{name}.where", (pop or {}).get("where", {}))
-        for column, words in ((pop or {}).get("removed") or {}).items():
-            errors += _label_errors(f"populations.{name}.removed.{column}", words)
-    for name, unit in raw["units"].items():
-        errors += _label_errors(f"units.{name}", unit)
-        if (unit or {}).get("reduce") not in UNIT_REDUCTIONS:
-            errors.append(f"units.{name}.reduce: must be one of {', '.join(UNIT_REDUCTIONS)}")
-    for name, base in raw["bases"].items():
-        errors += _base_errors(f"bases.{name}", base)
-    errors += _agreed_places_errors(raw["agreed_places"])
-    errors += _words_errors(raw["words"])
-    for fid, ind in raw["indicators"].items():
-        errors += indicator_errors(raw, f"indicators.{fid}", ind, needs_context=True)
-    for name, step in (raw.get("reconciliation") or {}).items():
-        errors += _reconciliation_errors(f"reconciliation.{name}", step)
-    for name, ind in (raw.get("monitor") or {}).items():
-        errors += indicator_errors(raw, f"monitor.{name}", ind, needs_context=False)
-        errors += _label_errors(f"monitor.{name}", ind)
-    return errors
+def _read_yaml_1_1(path: Path) -> object:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def _label_errors(where: str, entry: Any) -> list[str]:
-    if not isinstance(entry, dict):
-        return [f"{where}: expected a mapping"]
-    return [f"{where}.{key}: missing label" for key in ("label_en", "label_nl")
-            if not isinstance(entry.get(key), str) or not entry[key].strip()]
-
-
-def _reference_date_errors(dates: Mapping[str, Any]) -> list[str]:
-    errors = []
-    for name, entry in dates.items():
-        errors += _label_errors(f"reference_dates.{name}", entry)
-        if isinstance(entry, dict) and not isinstance(entry.get("date"), date):
-            errors.append(f"reference_dates.{name}.date: expected a date (YYYY-MM-DD)")
-    return errors
-
-
-def _scheme_errors(schemes: Mapping[str, Any]) -> list[str]:
-    errors = []
-    for name, scheme in schemes.items():
-        where = f"outcome_schemes.{name}"
-        errors += _label_errors(where, scheme)
-        classes = (scheme or {}).get("classes") if isinstance(scheme, dict) else None
-        if not isinstance(classes, dict) or not classes:
-            errors.append(f"{where}.classes: missing or empty")
-            continue
-        seen: dict[str, str] = {}
-        for cls, entry in classes.items():
-            errors += _label_errors(f"{where}.classes.{cls}", entry)
-            for reason in (entry or {}).get("exit_reasons", []):
-                if reason not in EXIT_REASONS:
-                    errors.append(f"{where}.classes.{cls}: unknown exit reason {reason!r}")
-                elif reason in seen:
-                    errors.append(
-                        f"{where}.classes.{cls}: exit reason {reason!r} already in class "
-                        f"{seen[reason]!r} (classes must partition the exit reasons)"
-                    )
-                else:
-                    seen[reason] = cls
-        missing = [r for r in EXIT_REASONS if r not in seen]
-        if missing:
-            errors.append(f"{where}.classes: exit reasons in no class: {', '.join(missing)}")
-        for group, entry in ((scheme.get("groups") or {}).items()):
-            errors += _label_errors(f"{where}.groups.{group}", entry)
-            if group in classes:
-                errors.append(f"{where}.groups.{group}: name clashes with a class")
-            for cls in (entry or {}).get("classes", []):
-                if cls not in classes:
-                    errors.append(f"{where}.groups.{group}: unknown class {cls!r}")
-    return errors
-
-
-def _base_errors(where: str, base: Any) -> list[str]:
-    errors = _label_errors(where, base)
-    if not isinstance(base, dict):
-        return errors
-    status = base.get("status")
-    if not isinstance(status, list) or not status or any(s not in STATUSES for s in status):
-        errors.append(f"{where}.status: a non-empty list drawn from {', '.join(STATUSES)}")
-    if base.get("weight") is not None and base["weight"] not in BASE_WEIGHTS:
-        errors.append(f"{where}.weight: must be one of {', '.join(BASE_WEIGHTS)}")
-    return errors
-
-
-def _reconciliation_errors(where: str, step: Any) -> list[str]:
-    errors = _label_errors(where, step)
-    if isinstance(step, dict) and not (step.get("rules") or step.get("rule_prefixes")):
-        errors.append(f"{where}: give `rules` (rule ids) or `rule_prefixes`")
-    return errors
-
-
-def _words_errors(words: Mapping[str, Any]) -> list[str]:
-    errors = [f"words.{lang}: missing" for lang in LANGUAGES if not isinstance(words.get(lang), dict)]
-    if errors:
-        return errors
-    for lang in LANGUAGES:
-        errors += [f"words.{lang}.{key}: missing" for key in REQUIRED_WORDS
-                   if not str(words[lang].get(key, "")).strip()]
-    return errors
-
-
-def _agreed_places_errors(places: Mapping[str, Any]) -> list[str]:
-    errors = []
-    if not str(places.get("source", "")).strip():
-        errors.append("agreed_places.source: say where the agreed places come from")
-    if not isinstance(places.get("valid_from"), date):
-        errors.append("agreed_places.valid_from: expected a date")
-    table = places.get("places") or {}
-    for pilot in PILOTS:
-        if not isinstance(table.get(pilot), int) or table[pilot] < 0:
-            errors.append(f"agreed_places.places.{pilot}: expected a whole number >= 0")
-    errors += [f"agreed_places.places.{p}: unknown pilot" for p in table if p not in PILOTS]
-    return errors
-
-
-def _where_errors(where: str, conditions: Any) -> list[str]:
-    if not isinstance(conditions, dict):
-        return [f"{where}: expected a mapping column -> condition"]
-    errors = []
-    for column, cond in conditions.items():
-        path = f"{where}.{column}"
-        if column not in STAYS_COLUMNS:
-            errors.append(f"{path}: unknown stays column")
-            continue
-        if not isinstance(cond, dict) or len(cond) != 1:
-            errors.append(f"{path}: expected exactly one of {', '.join(OPERATORS)}")
-            continue
-        (op, value), = cond.items()
-        if op not in OPERATORS:
-            errors.append(f"{path}: unknown operator {op!r} (use {', '.join(OPERATORS)})")
-        elif op == "in":
-            errors += _value_errors(path, column, value if isinstance(value, list) else [value])
-        elif op == "eq":
-            errors += _value_errors(path, column, [value])
-        elif op == "is_null" and not isinstance(value, bool):
-            errors.append(f"{path}.is_null: expected true or false")
-        elif op in ("gt", "ge", "lt", "le") and not isinstance(value, int | float | date):
-            errors.append(f"{path}.{op}: expected a number or a date")
-    return errors
-
-
-def _value_errors(path: str, column: str, values: list[Any]) -> list[str]:
-    dtype = STAYS_DTYPES[column]
-    if isinstance(dtype, pd.CategoricalDtype):
-        known = set(dtype.categories)
-        return [f"{path}: {v!r} is not a category of {column}" for v in values if v not in known]
-    if dtype == "boolean":
-        return [f"{path}: {v!r} is not true/false" for v in values if not isinstance(v, bool)]
-    return []
-
-
-def indicator_errors(
-    raw: Mapping[str, Any], where: str, ind: Any, needs_context: bool
-) -> list[str]:
-    """Problems in one indicator entry (``needs_context``: it must name a pilot and a date)."""
-    if not isinstance(ind, dict):
-        return [f"{where}: expected a mapping"]
-    errors = [f"{where}.{k}: unknown key" for k in ind if k not in INDICATOR_KEYS]
-    measure = ind.get("measure")
-    if measure not in MEASURE_NEEDS:
-        return errors + [f"{where}.measure: must be one of {', '.join(MEASURE_NEEDS)}"]
-    errors += [f"{where}: measure {measure!r} needs {key!r}" for key in MEASURE_NEEDS[measure]
-               if key not in ind]
-    if needs_context:
-        if "reference_date" not in ind:
-            errors.append(f"{where}.reference_date: missing")
-        if ind.get("pilot") != "all" and ind.get("pilot") not in PILOTS:
-            errors.append(f"{where}.pilot: 'all' or one of {', '.join(PILOTS)}")
-    ref = ind.get("reference_date")
-    if ref is not None and not isinstance(ref, date) and ref not in raw["reference_dates"]:
-        errors.append(f"{where}.reference_date: unknown reference date {ref!r}")
-    for key, section in (("population", "populations"), ("unit", "units"), ("base", "bases")):
-        if key in ind and ind[key] not in raw[section]:
-            errors.append(f"{where}.{key}: unknown {key} {ind[key]!r} (not in {section})")
-    if "column" in ind and ind["column"] not in STAYS_COLUMNS:
-        errors.append(f"{where}.column: unknown stays column {ind['column']!r}")
-    if "per" in ind and (not isinstance(ind["per"], int) or ind["per"] <= 0):
-        errors.append(f"{where}.per: a whole number > 0 (e.g. 1000 person-days)")
-    if measure == "rate" and ind.get("base") in raw["bases"] and \
-            raw["bases"][ind["base"]].get("weight") != "person_days":
-        errors.append(f"{where}.base: a rate needs a person-time base")
-    start = ind.get("period_start")
-    if start is not None and start != "first_admission" and not isinstance(start, date):
-        errors.append(f"{where}.period_start: 'first_admission' or a date")
-    if "condition" in ind:
-        errors += _condition_errors(raw, f"{where}.condition", ind["condition"])
-    return errors
-
-
-def _condition_errors(raw: Mapping[str, Any], where: str, cond: Any) -> list[str]:
-    if not isinstance(cond, dict) or not cond:
-        return [f"{where}: expected a mapping with {', '.join(CONDITION_KINDS)}"]
-    errors = [f"{where}.{k}: unknown condition kind" for k in cond if k not in CONDITION_KINDS]
-    if "outcome" in cond:
-        out = cond["outcome"] or {}
-        scheme = raw["outcome_schemes"].get(out.get("scheme"))
-        if scheme is None:
-            errors.append(f"{where}.outcome.scheme: unknown scheme {out.get('scheme')!r}")
-        elif out.get("class") not in {**scheme["classes"], **(scheme.get("groups") or {})}:
-            errors.append(
-                f"{where}.outcome.class: {out.get('class')!r} is no class or group of "
-                f"{out.get('scheme')}"
-            )
-    if "known_at_reference" in cond:
-        known = cond["known_at_reference"] or {}
-        for key in ("column", "date_column"):
-            if known.get(key) not in STAYS_COLUMNS:
-                errors.append(f"{where}.known_at_reference.{key}: unknown stays column")
-        if "in" in known and known.get("column") in STAYS_COLUMNS:
-            errors += _value_errors(f"{where}.known_at_reference.in", known["column"],
-                                    list(known["in"]))
-    if "where" in cond:
-        errors += _where_errors(f"{where}.where", cond["where"])
-    return errors
+def load_definitions_mapping(raw: Mapping[str, Any], path: str | Path) -> Definitions:
+    """A parsed definitions mapping validated (every problem at once, each with its YAML path);
+    ``path`` names where it came from in messages (e.g. a grid variant of the package's file)."""
+    model = validate_spec(DefinitionsFile, raw, path, DefinitionsError,
+                          context=definitions_context(raw))
+    return Definitions(raw=raw, path=Path(path), model=model)
 
 
 # ---------------------------------------------------------------------------------------------

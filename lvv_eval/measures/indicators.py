@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from lvv_eval import config
+from lvv_eval.capacity import load_capacity_file, places_at
 from lvv_eval.measures.definitions import (
     MEASURE_NEEDS,
     Definitions,
@@ -26,8 +26,6 @@ from lvv_eval.measures.definitions import (
     reduce_to_unit,
     resolve_reference_date,
 )
-
-CAPACITY_COLUMNS = ("pilot", "places", "valid_from", "valid_to", "source")
 
 
 @dataclass(frozen=True)
@@ -60,65 +58,6 @@ class Context:
         if key not in self.memo:
             self.memo[key] = base_units(self.defs, spec, self.stays, pilot, ref)
         return self.memo[key]
-
-
-# ---------------------------------------------------------------------------------------------
-# agreed places
-
-
-def capacity_from_definitions(defs: Definitions) -> pd.DataFrame:
-    """Agreed places per pilot from the definitions file (with their stated source)."""
-    entry = defs.agreed_places
-    rows = [
-        {"pilot": p, "places": n, "valid_from": pd.Timestamp(entry["valid_from"]),
-         "valid_to": pd.NaT, "source": str(entry["source"]).strip()}
-        for p, n in entry["places"].items()
-    ]
-    return pd.DataFrame(rows, columns=list(CAPACITY_COLUMNS))
-
-
-def read_capacity_csv(path: Path) -> pd.DataFrame:
-    """Agreed places from ingest's ``capacity.csv`` (pilot, places, optional validity period)."""
-    table = pd.read_csv(path)
-    alias = {"agreed_places": "places", "capacity": "places", "period_start": "valid_from",
-             "period_end": "valid_to"}
-    table = table.rename(columns={k: v for k, v in alias.items() if k in table.columns})
-    missing = [c for c in ("pilot", "places") if c not in table.columns]
-    if missing:
-        raise DefinitionsError(f"{path}: capacity table lacks column(s) {', '.join(missing)}")
-    for col in ("valid_from", "valid_to"):
-        table[col] = pd.to_datetime(table[col]) if col in table.columns else pd.NaT
-    if "source" not in table.columns:
-        table["source"] = str(path)
-    bad = table[~table["pilot"].isin(config.PILOTS)]
-    if len(bad):
-        row = int(bad.index[0]) + 2
-        raise DefinitionsError(f"{path}, row {row}, column pilot: unknown pilot {bad.iloc[0]['pilot']!r}")
-    return table.loc[:, list(CAPACITY_COLUMNS)]
-
-
-def load_capacity(defs: Definitions, clean_dir: Path | None = None) -> pd.DataFrame:
-    """Agreed places: ``data_clean/capacity.csv`` when ingest wrote it, else the definitions."""
-    path = (clean_dir or config.clean_dir()) / "capacity.csv"
-    if path.exists():
-        return read_capacity_csv(path)
-    return capacity_from_definitions(defs)
-
-
-def places_at(capacity: pd.DataFrame, pilot: str, ref: pd.Timestamp) -> int | None:
-    """Agreed places of a pilot (or all pilots) valid on ``ref``; None if a pilot has none."""
-    valid = capacity[
-        (capacity["valid_from"].isna() | (capacity["valid_from"] <= ref))
-        & (capacity["valid_to"].isna() | (capacity["valid_to"] >= ref))
-    ]
-    pilots = config.PILOTS if pilot == "all" else (pilot,)
-    total = 0
-    for p in pilots:
-        rows = valid[valid["pilot"] == p]
-        if rows.empty:
-            return None
-        total += int(rows["places"].iloc[-1])
-    return total
 
 
 # ---------------------------------------------------------------------------------------------
@@ -260,8 +199,8 @@ def make_context(
     defs: Definitions, stays: pd.DataFrame, capacity: pd.DataFrame | None = None
 ) -> Context:
     """A context for evaluating many indicators on the same stays (agreed places by default
-    from the definitions)."""
-    return Context(defs, stays, capacity if capacity is not None else capacity_from_definitions(defs))
+    from the package's capacity file)."""
+    return Context(defs, stays, capacity if capacity is not None else load_capacity_file())
 
 
 def compute_indicator(

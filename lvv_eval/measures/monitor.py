@@ -8,8 +8,9 @@ from datetime import date
 import pandas as pd
 
 from lvv_eval import config
+from lvv_eval.capacity import load_capacity_file
 from lvv_eval.measures.definitions import Definitions, load_definitions
-from lvv_eval.measures.indicators import capacity_from_definitions, compute_indicator, make_context
+from lvv_eval.measures.indicators import compute_indicator, make_context
 
 MONITOR_COLUMNS: tuple[str, ...] = (
     "date", "pilot", "indicator", "value", "numerator", "denominator", "label_en", "label_nl",
@@ -38,7 +39,7 @@ def monitor_snapshots(
 ) -> pd.DataFrame:
     """Each monitor indicator per pilot (and all pilots) at each date (default: MONITOR_ROUNDS)."""
     defs = defs or load_definitions()
-    capacity = capacity if capacity is not None else capacity_from_definitions(defs)
+    capacity = capacity if capacity is not None else load_capacity_file()
     dates = list(dates) if dates is not None else list(config.MONITOR_ROUNDS)
     pilots = list(pilots) if pilots is not None else [*config.PILOTS, ALL_PILOTS]
     context = make_context(defs, stays, capacity)

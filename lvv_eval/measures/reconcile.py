@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from lvv_eval import config
+from lvv_eval.capacity import load_capacity_file
 from lvv_eval.errors import UserError
 from lvv_eval.files import sha256_of
 from lvv_eval.measures.definitions import (
@@ -31,7 +32,7 @@ from lvv_eval.measures.definitions import (
     stay_status,
     where_mask,
 )
-from lvv_eval.measures.indicators import capacity_from_definitions, compute_indicator
+from lvv_eval.measures.indicators import compute_indicator
 from lvv_eval.measures.reproduce import load_published, parse_published_value
 
 WATERFALL_COLUMNS: tuple[str, ...] = ("step", "label_en", "label_nl", "change", "remaining",
@@ -317,7 +318,7 @@ def reconcile_figure(
     def_lines, numerator = definition_lines(defs, spec, stays, pilot, changes)
     lines += def_lines
     result = compute_indicator(defs, spec, stays,
-                               capacity if capacity is not None else capacity_from_definitions(defs),
+                               capacity if capacity is not None else load_capacity_file(),
                                pilot=pilot)
     share = f"{numerator:g} / {result.denominator:g}" if spec["measure"] == "share" else ""
     lines.append(_line("computed", _said(defs, "computed"), 0, result.value, share))

@@ -4,6 +4,11 @@ Each figure is computed from its indicator in the definitions file, compared wit
 value under the figure's unit (counts to the unit, percentages to whole percents, soft figures
 in words as approximate targets), and given a status: match, deviation or not computable, with
 the definition in words in English and Dutch.
+
+Some published figures are inputs of the toolkit rather than results (the agreed places, read
+from the capacity file): their kind is ``input``, their data source the capacity file with its
+provenance, and when the input agrees with the publication their status is ``input``, never
+``match`` (nothing was reproduced).
 """
 
 from __future__ import annotations
@@ -18,20 +23,29 @@ from typing import Any
 import pandas as pd
 
 from lvv_eval import config
-from lvv_eval.measures.definitions import Definitions, load_definitions
+from lvv_eval.capacity import capacity_provenance, load_capacity_file
+from lvv_eval.measures.definitions import (
+    INPUT_MEASURES,
+    USES_CAPACITY,
+    Definitions,
+    load_definitions,
+)
 from lvv_eval.measures.indicators import (
     IndicatorResult,
-    capacity_from_definitions,
     compute_figure,
     describe_indicator,
 )
 
-STATUSES: tuple[str, ...] = ("match", "deviation", "not computable")
+# "input": an input of the toolkit (agreed places) equal to the published value, not computed
+STATUSES: tuple[str, ...] = ("match", "input", "deviation", "not computable")
+AGREES: tuple[str, ...] = ("match", "input")  # statuses of a figure that agrees with its source
+KINDS: tuple[str, ...] = ("computed", "input")
 ROLES: tuple[str, ...] = ("hard", "soft", "context")
 TABLE_COLUMNS: tuple[str, ...] = (
-    "figure_id", "publication", "pilot", "reference_date", "indicator", "role", "unit",
+    "figure_id", "publication", "pilot", "reference_date", "indicator", "role", "unit", "kind",
     "published", "published_value", "computed_value", "computed_rounded", "difference",
     "status", "detail", "reason_en", "reason_nl", "definition_en", "definition_nl",
+    "data_source",
 )
 
 
@@ -124,9 +138,11 @@ def compare(
 
 
 def reproduce_figure(
-    defs: Definitions, row: pd.Series, stays: pd.DataFrame, capacity: pd.DataFrame
+    defs: Definitions, row: pd.Series, stays: pd.DataFrame, capacity: pd.DataFrame,
+    stays_source: str = "stays table",
 ) -> dict[str, Any]:
-    """One row of the reproduce table for one published figure."""
+    """One row of the reproduce table for one published figure (``stays_source`` says where the
+    stays come from, for the ``data_source`` column)."""
     fid = row["figure_id"]
     published = parse_published_value(defs, row["value"])
     out: dict[str, Any] = {
@@ -140,10 +156,15 @@ def reproduce_figure(
         return out | {"status": "not computable",
                       "detail": f"no indicator for {fid} in {defs.path.name}"}
     result = compute_figure(defs, fid, stays, capacity)
+    kind = "input" if spec["measure"] in INPUT_MEASURES else "computed"
     comparison = compare(defs, published, row["unit"], result)
+    if kind == "input":
+        comparison = as_input(comparison, capacity, spec.get("pilot", "all"))
     reasons = {f"reason_{lang}": gap_reason(defs, spec, fid, row["role"], comparison.status, lang)
                for lang in ("en", "nl")}
     return out | reasons | {
+        "kind": kind,
+        "data_source": data_source(spec, kind, capacity, stays_source),
         "computed_value": result.value,
         "computed_rounded": comparison.computed_rounded,
         "difference": comparison.difference,
@@ -154,10 +175,31 @@ def reproduce_figure(
     }
 
 
+def as_input(comparison: Comparison, capacity: pd.DataFrame, pilot: str) -> Comparison:
+    """The comparison of an input figure: ``input`` where it agrees with the publication."""
+    where = capacity_provenance(capacity, pilot)
+    if comparison.status != "match":
+        return Comparison(comparison.computed_rounded, comparison.difference, comparison.status,
+                          f"{where}; {comparison.detail}" if comparison.detail else where)
+    return Comparison(comparison.computed_rounded, comparison.difference, "input",
+                      f"not computed from stays: {where}")
+
+
+def data_source(spec: Mapping[str, Any], kind: str, capacity: pd.DataFrame,
+                stays_source: str) -> str:
+    """Where a figure's value comes from: the capacity file for inputs, the stays otherwise
+    (with the capacity file for measures that compare with the agreed places)."""
+    if kind == "input":
+        return capacity_provenance(capacity, spec.get("pilot", "all"))
+    if spec["measure"] in USES_CAPACITY:
+        return f"{stays_source}; agreed places: {capacity.attrs.get('path', 'capacity table')}"
+    return stays_source
+
+
 def gap_reason(defs: Definitions, spec: Mapping[str, Any], figure_id: str, role: str, status: str,
                lang: str) -> str:
     """Why a figure does not match: its own ``gap_reason_<lang>`` or the role's general reason."""
-    if status == "match":
+    if status in AGREES:
         return ""
     own = spec.get(f"gap_reason_{lang}")
     if own:
@@ -172,17 +214,20 @@ def reproduce_table(
     defs: Definitions | None = None,
     capacity: pd.DataFrame | None = None,
     published: pd.DataFrame | None = None,
+    stays_source: str = "stays table",
 ) -> pd.DataFrame:
-    """Published versus computed for every figure of ``publication`` (a key such as kb2020, or all)."""
+    """Published versus computed for every figure of ``publication`` (a key such as kb2020, or
+    all); ``stays_source`` names the stays in the ``data_source`` column."""
     defs = defs or load_definitions()
-    capacity = capacity if capacity is not None else capacity_from_definitions(defs)
+    capacity = capacity if capacity is not None else load_capacity_file()
     published = published if published is not None else load_published()
     if publication != "all":
         known = sorted(set(published["publication_key"]))
         if publication not in known:
             raise ValueError(f"unknown publication {publication!r}; known: {', '.join(known)}")
         published = published[published["publication_key"] == publication]
-    rows = [reproduce_figure(defs, row, stays, capacity) for _, row in published.iterrows()]
+    rows = [reproduce_figure(defs, row, stays, capacity, stays_source)
+            for _, row in published.iterrows()]
     table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
     table["status"] = pd.Categorical(table["status"], categories=list(STATUSES))
     return table
@@ -214,10 +259,15 @@ def format_table(table: pd.DataFrame, definitions: bool = False) -> str:
     shown["difference"] = table["difference"].map(_show)
     shown["status"] = table["status"].astype(str)
     text = shown.to_string(index=False)
-    gaps = table[table["status"].astype(str) != "match"]
+    gaps = table[~table["status"].astype(str).isin(AGREES)]
     if len(gaps):
         text += "\n\nWhy the others differ:\n" + "\n".join(
             f"  {r.figure_id}: {r.reason_en}" for r in gaps.itertuples())
+    inputs = table[table["kind"] == "input"]
+    if len(inputs):
+        text += ("\n\nInputs, not computed from stays (status 'input' when equal to the "
+                 "publication):\n" + "\n".join(
+                     f"  {source}" for source in dict.fromkeys(inputs["data_source"])))
     summary = status_summary(table)
     lines = [f"{role}: " + ", ".join(f"{summary.loc[role, s]} {s}" for s in STATUSES)
              for role in ROLES if role in summary.index]

@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 
 from lvv_eval.analysis import (
-    capacity_from_places,
     exits_by_reason,
     kaplan_meier,
     length_of_stay,
@@ -16,6 +15,7 @@ from lvv_eval.analysis import (
     stock_and_flows,
     stock_at,
 )
+from lvv_eval.capacity import load_capacity_file
 from lvv_eval.config import PILOTS
 from lvv_eval.schema import EXIT_REASONS
 
@@ -58,21 +58,25 @@ def test_rates_per_100_person_years(tte):
     assert row["lower"] < row["rate_per_100py"] < row["upper"]
 
 
-def test_occupancy_against_capacity(stays):
-    cap = capacity_from_places({"Amsterdam": 360, "Eindhoven": 130, "Groningen": 300,
-                                "Rotterdam": 117, "Utrecht": 235})
+def test_occupancy_against_the_package_capacity_file(stays):
+    cap = load_capacity_file()
     occ = occupancy_against_capacity(stays, cap, ["2020-11-01", "2021-11-01"])
     assert len(occ) == 10
-    np.testing.assert_allclose(occ["occupancy"], occ["stock"] / occ["capacity"])
+    assert occ.groupby("pilot", observed=True)["places"].first().to_dict() == dict(
+        zip(cap["pilot"], cap["places"], strict=True))
+    np.testing.assert_allclose(occ["occupancy"].astype(float),
+                               occ["stock"] / occ["places"].astype(float))
 
 
-def test_capacity_change_takes_effect_from_its_date(stays):
-    cap = pd.DataFrame({"pilot": ["Amsterdam", "Amsterdam"], "capacity": [100, 200],
-                        "valid_from": ["2019-01-01", "2021-01-01"]})
-    occ = occupancy_against_capacity(stays[stays["pilot"] == "Amsterdam"], cap,
+def test_capacity_change_takes_effect_from_its_date(stays, tmp_path):
+    (tmp_path / "cap.csv").write_text("pilot,places,valid_from,valid_to\n"
+                                      "Amsterdam,100,2019-01-01,2020-12-31\n"
+                                      "Amsterdam,200,2021-01-01,\n")
+    occ = occupancy_against_capacity(stays[stays["pilot"] == "Amsterdam"],
+                                     load_capacity_file(tmp_path / "cap.csv"),
                                      ["2020-06-01", "2021-06-01"])
     ams = occ[occ["pilot"] == "Amsterdam"]
-    assert ams["capacity"].tolist() == [100, 200]
+    assert ams["places"].tolist() == [100, 200]
 
 
 def test_kaplan_meier_and_length_of_stay(tte):
