@@ -32,15 +32,24 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class SpecFileError(UserError):
-    """A spec file is malformed; ``problems`` holds one ``path: message`` line per problem."""
+    """A spec file is malformed; ``problems`` holds one ``path: message`` line per problem.
 
-    def __init__(self, path: Path | str, problems: list[str], hint: str = "") -> None:
-        self.path = Path(path)
+    Raised as ``SpecFileError(path, problems)`` by the validation, or with a single message.
+    """
+
+    def __init__(self, path_or_message: Path | str, problems: list[str] | None = None,
+                 hint: str = "", what: str = "") -> None:
+        if problems is None:
+            self.path, self.problems = None, [str(path_or_message)]
+            super().__init__(str(path_or_message))
+            return
+        self.path = Path(path_or_message)
         self.problems = problems
         name = self.path.name
         listing = "\n  ".join(f"{name}: {p}" for p in problems)
         tail = f"\n{hint}" if hint else ""
-        super().__init__(f"{self.path}: {len(problems)} problem(s):\n  {listing}{tail}")
+        head = f"{what} {self.path}" if what else str(self.path)
+        super().__init__(f"{head}: {len(problems)} problem(s):\n  {listing}{tail}")
 
 
 class SpecModel(BaseModel):
@@ -113,7 +122,7 @@ class Problems:
             raise ValidationError.from_exception_data(title, self._details)
 
 
-def choices(options: Iterable[Any], limit: int = 12) -> str:
+def choices(options: Iterable[Any], limit: int = 40) -> str:
     """``a, b, c`` (shortened after ``limit`` options)."""
     shown = [str(o) for o in options]
     more = f", ... ({len(shown) - limit} more)" if len(shown) > limit else ""
@@ -156,13 +165,13 @@ NonEmptyStr = Annotated[str, Field(min_length=1, pattern=r"\S")]
 def validate_spec(model: type[M], mapping: Any, path: Path | str,
                   error: type[SpecFileError] = SpecFileError,
                   context: Mapping[str, Any] | None = None, hint: str = "",
-                  where: Callable[[Loc], str] | None = None) -> M:
+                  where: Callable[[Loc], str] | None = None, what: str = "") -> M:
     """``mapping`` validated as ``model``; ``error`` listing every problem (YAML path: message;
     ``where`` words a location otherwise, e.g. as a row and column of a CSV file)."""
     try:
         return model.model_validate(mapping, context=dict(context or {}))
     except ValidationError as exc:
-        raise error(path, problem_lines(exc, model, where or yaml_path), hint) from None
+        raise error(path, problem_lines(exc, model, where or yaml_path), hint, what) from None
 
 
 def yaml_path(loc: Loc) -> str:
@@ -178,8 +187,12 @@ def problem_lines(exc: ValidationError, model: type[BaseModel],
     """One ``path: message`` line per problem, in the order of the file."""
     lines: list[str] = []
     unknown: dict[Loc, list[str]] = {}
-    for err in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    failed_below = {_clean_loc(e["loc"])[:n] for e in errors for n in range(len(e["loc"]))}
+    for err in errors:
         loc = _clean_loc(err["loc"])
+        if err["type"] == "too_short" and loc in failed_below:
+            continue  # a list shortened by its own failing items
         if err["type"] == "extra_forbidden":
             unknown.setdefault(loc[:-1], []).append(str(loc[-1]))
             continue
@@ -223,6 +236,10 @@ def _message(err: Mapping[str, Any]) -> str:
         return str(err["ctx"]["message"])
     if err["type"] == "value_error":
         return str(err["ctx"]["error"])
+    if err["type"] == "union_tag_invalid":
+        ctx = err["ctx"]
+        return (f"unknown {ctx['discriminator'].strip(chr(39))} {ctx['tag']!r} (choose one of "
+                f"{ctx['expected_tags'].replace(chr(39), '')})")
     if err["type"] == "string_too_short" or err["type"] == "string_pattern_mismatch":
         return "must not be empty"
     got = "" if err["type"] == "missing" else f", got {err['input']!r}"
@@ -237,7 +254,7 @@ def _unknown_keys_line(model: type[BaseModel], parent: Loc, keys: list[str],
     text = f"unknown key(s) {keys}"
     if allowed:
         guesses = [g for k in keys for g in difflib.get_close_matches(k, allowed, n=1)]
-        text += f"; allowed: {choices(allowed, limit=40)}"
+        text += f"; allowed: {choices(allowed)}"
         if guesses:
             text += f" (did you mean {', '.join(repr(g) for g in guesses)}?)"
     return f"{where(parent)}: {text}"

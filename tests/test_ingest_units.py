@@ -219,8 +219,10 @@ def test_excel_cells_become_text_like_a_spreadsheet_shows_them():
 def test_rules_count_missing_and_survive_a_broken_rule():
     records = pd.DataFrame({"admission_date": pd.to_datetime(["2020-01-01", None, "2020-01-05"]),
                             "exit_date": pd.to_datetime(["2020-02-01", "2020-01-01", "2020-01-01"])})
-    rules = [Rule("V_ORDER", "exit not before admission", "error", "isna(exit_date) | (exit_date >= admission_date)"),
-             Rule("V_BROKEN", "refers to a field that is not there", "error", "no_such_field > 1")]
+    rules = [Rule(id="V_ORDER", label="exit not before admission", severity="error",
+                  expression="isna(exit_date) | (exit_date >= admission_date)"),
+             Rule(id="V_BROKEN", label="refers to a field that is not there", severity="error",
+                  expression="no_such_field > 1")]
     conf = confront(records, pd.DataFrame(index=records.index), rules)
     s = conf.summary.set_index("rule_id")
     assert s.loc["V_ORDER", ["items", "passes", "fails", "missing", "errors"]].tolist() == [3, 1, 1, 1, 0]
@@ -246,11 +248,57 @@ def test_change_log_records_what_a_repair_changes_without_the_repair_logging():
 
 def test_spec_typos_are_errors_naming_the_file(tmp_path):
     raw, src = write_delivery(tmp_path, spec=SPEC + "colums: {}\n")
-    with pytest.raises(SpecError, match=r"demo.yaml: unknown key\(s\) \['colums'\]"):
+    with pytest.raises(SpecError, match=r"demo.yaml: \(top level\): unknown key\(s\) \['colums'\]; "
+                       r"allowed: .*\(did you mean 'columns'\?\)"):
         run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)
     (src / "demo.yaml").write_text(SPEC.replace("residence_permit", "residence_permitt"))
     with pytest.raises(SpecError, match="residence_permitt"):
         run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)
+
+
+def test_every_spec_problem_is_reported_at_once_with_its_yaml_path(tmp_path):
+    """The declared schema (spec_models.SourceSpec) and its cross-checks report all problems of
+    a spec in one message, each line naming the file and the YAML path."""
+    bad = (SPEC.replace("pilot: Rotterdam", "pilot: Rotterdm")
+               .replace("reader: csv", "reader: cvs")
+               .replace("sex: {M: male, V: female}", "sex: {M: male, V: femail}")
+               .replace("method: covenant_from_exclusion", "method: covenant_from_exclusions")
+           + "recodes:\n  - {rule: R_OLD_DEFINITON_TEMPORARY, field: exit_reason, map: {a: b}}\n"
+           + "  - {rule: R_TRIM_WHITESPACE, field: exit_reason, map: {a: b}}\n")
+    raw, src = write_delivery(tmp_path, spec=bad)
+    with pytest.raises(SpecError) as err:
+        run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)
+    lines = str(err.value).splitlines()
+    assert lines[0].startswith("source spec ") and lines[0].endswith("demo.yaml: 6 problem(s):")
+    expected = [
+        "demo.yaml: pilot: unknown pilot 'Rotterdm' (choose one of Amsterdam, Eindhoven,",
+        "demo.yaml: files[0].reader: unknown reader 'cvs' (choose one of csv, excel)",
+        "demo.yaml: labels.sex: maps to ['femail'], which are not values of 'sex'",
+        "demo.yaml: derive[0]: unknown method 'covenant_from_exclusions' (choose one of "
+        "age_from_birth_date, age_from_birth_year, covenant_from_exclusion,",
+        "demo.yaml: recodes[0].rule: unknown repair rule 'R_OLD_DEFINITON_TEMPORARY': a recode runs"
+        " as a repair of repairs.yaml (repairs that recode labels: R_OLD_DEFINITION_TEMPORARY)",
+        "demo.yaml: recodes[1].rule: repair 'R_TRIM_WHITESPACE' does not recode labels",
+    ]
+    for text in expected:
+        assert any(line.strip().startswith(text) for line in lines), (text, lines)
+    assert lines[-1] == "Fix the YAML file and run again."
+
+
+def test_a_spec_mapping_is_validated_without_a_file(tmp_path):
+    """What `lvv-eval spec check` will use: a mapping in, a SourceSpec (or every problem) out."""
+    import yaml
+
+    from lvv_eval.ingest.spec import validate_source_spec
+
+    mapping = yaml.safe_load(SPEC)
+    spec = validate_source_spec(mapping, tmp_path / "demo.yaml")
+    assert (spec.pilot, spec.path, spec.flags.true, spec.date_formats) == (
+        "Rotterdam", tmp_path / "demo.yaml", ("J",), ("%d-%m-%Y",))
+    mapping["recodes"] = [{"rule": "R_MINE", "field": "exit_reason", "map": {"a": "b"}}]
+    assert validate_source_spec(mapping, "x.yaml", {"R_MINE": "recode_labels"}).recodes[0].mapping == {"a": "b"}
+    with pytest.raises(SpecError, match=r"x.yaml: recodes\[0\].rule: unknown repair rule 'R_MINE'"):
+        validate_source_spec(mapping, "x.yaml")
 
 
 def test_manifest_lists_inputs_with_hashes(delivery, tmp_path):

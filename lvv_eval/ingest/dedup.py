@@ -110,9 +110,9 @@ def merge_duplicates(
             pos = records.index.get_indexer(candidates.index)
             merged.append(_merged_rows(records, pos[away], pos[kept], "M_KEY_DUPLICATE"))
             records = records.drop(index=records.index[pos[away]]).reset_index(drop=True)
-    cross = spec.duplicates.get("cross_sheet")
+    cross = spec.duplicates.cross_sheet
     if cross and "M_CROSS_SHEET" not in skip:
-        away, kept = cross_sheet_pairs(records, dict(cross["prefer"]))
+        away, kept = cross_sheet_pairs(records, dict(cross.prefer))
         if len(away):
             merged.append(_merged_rows(records, away, kept, "M_CROSS_SHEET"))
             def keep_earliest(frame: pd.DataFrame) -> dict[str, pd.Series]:

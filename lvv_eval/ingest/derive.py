@@ -6,20 +6,20 @@ delivered value. After derivation every stays field exists (missing where a deli
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from lvv_eval.ingest.errors import SpecError
-from lvv_eval.ingest.spec import SourceSpec
+from lvv_eval.ingest.spec_models import DERIVE_METHODS, SourceSpec
 from lvv_eval.schema import STAYS_DTYPES
 
-Derivation = Callable[[pd.DataFrame, Mapping[str, Any]], pd.Series]
+Derivation = Callable[[pd.DataFrame, Any], pd.Series]
 
 
-def age_from_birth_date(records: pd.DataFrame, entry: Mapping[str, Any]) -> pd.Series:
+def age_from_birth_date(records: pd.DataFrame, entry: Any) -> pd.Series:
     """Completed years between the birth date and the admission date."""
     born, adm = records["birth_date"], records["admission_date"]
     years = adm.dt.year - born.dt.year
@@ -28,30 +28,30 @@ def age_from_birth_date(records: pd.DataFrame, entry: Mapping[str, Any]) -> pd.S
     return (years - before_birthday.astype("int64")).astype("Int64")
 
 
-def age_from_birth_year(records: pd.DataFrame, entry: Mapping[str, Any]) -> pd.Series:
+def age_from_birth_year(records: pd.DataFrame, entry: Any) -> pd.Series:
     """Admission year minus birth year (may be one year too high; the documented tolerance)."""
     return (records["admission_date"].dt.year.astype("Int64") - records["birth_year"]).astype("Int64")
 
 
-def covenant_from_exclusion(records: pd.DataFrame, entry: Mapping[str, Any]) -> pd.Series:
+def covenant_from_exclusion(records: pd.DataFrame, entry: Any) -> pd.Series:
     """In the covenant exactly when no exclusion reason is recorded."""
     return records["exclusion_reason"].isna().astype("boolean")
 
 
-def flag_from_date(records: pd.DataFrame, entry: Mapping[str, Any]) -> pd.Series:
+def flag_from_date(records: pd.DataFrame, entry: Any) -> pd.Series:
     """True when the date in ``source`` is filled in."""
-    return records[entry["source"]].notna().astype("boolean")
+    return records[entry.source].notna().astype("boolean")
 
 
-def value_when_flag(records: pd.DataFrame, entry: Mapping[str, Any]) -> pd.Series:
+def value_when_flag(records: pd.DataFrame, entry: Any) -> pd.Series:
     """``value`` where the boolean field ``source`` is true, else missing."""
-    flag = records[entry["source"]].fillna(False).astype(bool)
-    return pd.Series(np.where(flag, entry["value"], None), index=records.index, dtype="object").astype("str")
+    flag = records[entry.source].fillna(False).astype(bool)
+    return pd.Series(np.where(flag, entry.value, None), index=records.index, dtype="object").astype("str")
 
 
-def constant(records: pd.DataFrame, entry: Mapping[str, Any]) -> pd.Series:
+def constant(records: pd.DataFrame, entry: Any) -> pd.Series:
     """The same ``value`` for every record."""
-    return pd.Series(entry["value"], index=records.index)
+    return pd.Series(entry.value, index=records.index)
 
 
 DERIVATIONS: dict[str, Derivation] = {
@@ -62,6 +62,7 @@ DERIVATIONS: dict[str, Derivation] = {
     "value_when_flag": value_when_flag,
     "constant": constant,
 }
+assert tuple(DERIVATIONS) == DERIVE_METHODS, "every method named in spec_models needs a function here"
 
 
 def _empty(field: str, index: pd.Index) -> pd.Series:
@@ -80,10 +81,7 @@ def derive_fields(records: pd.DataFrame, spec: SourceSpec) -> pd.DataFrame:
         if fld not in out.columns and fld not in ("stay_id", "person_id", "pilot", "source_file", "source_row"):
             out[fld] = _empty(fld, out.index)
     for entry in spec.derive:
-        method, fld = entry.get("method"), entry.get("field")
-        if method not in DERIVATIONS or fld not in STAYS_DTYPES:
-            raise SpecError(f"source spec {spec.path}: derive entry {dict(entry)} needs a 'field' of the "
-                            f"stays contract and a 'method' in {sorted(DERIVATIONS)}.")
+        method, fld = entry.method, entry.field
         try:
             derived = DERIVATIONS[method](out, entry)
         except KeyError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lvv_eval.errors import UserError
+from lvv_eval.specfiles import SpecFileError
 
 
 def locate(file: str, sheet: str | None = None, row: int | None = None, column: str | None = None) -> str:
@@ -21,5 +22,6 @@ class IngestError(UserError):
     """A delivery or spec problem the user can fix; the message names where and what to do."""
 
 
-class SpecError(IngestError):
-    """A source spec or rules file is malformed."""
+class SpecError(IngestError, SpecFileError):
+    """A source spec, vocabulary, rules or repairs file is malformed (every problem listed with
+    its YAML path), or a spec does not fit a delivery."""

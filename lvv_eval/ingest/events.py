@@ -13,25 +13,21 @@ quarantine.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from lvv_eval.ingest.errors import SpecError
 from lvv_eval.ingest.mapping import map_labels
-from lvv_eval.ingest.spec import SourceSpec
+from lvv_eval.ingest.spec_models import EventKind, SourceSpec
 
 STAY_KEY = "_stay"
 
 
-def _kinds(spec: SourceSpec) -> dict[str, Mapping[str, Any]]:
-    kinds = dict(spec.events.get("kinds") or {})
-    starts = [k for k, v in kinds.items() if v.get("starts_stay")]
-    if len(starts) != 1 or any("date" not in v for v in kinds.values()):
-        raise SpecError(f"source spec {spec.path}: events.kinds needs exactly one kind with "
-                        f"'starts_stay: true' and a 'date' field for every kind.")
-    return kinds
+def _kinds(spec: SourceSpec) -> dict[str, EventKind]:
+    if spec.events is None:  # the spec model requires events for a long layout
+        raise SpecError(f"source spec {spec.path}: a long layout needs 'events.kinds'.")
+    return dict(spec.events.kinds)
 
 
 def event_kind(fields: pd.DataFrame, spec: SourceSpec) -> pd.Series:
@@ -47,7 +43,7 @@ def spread_event_values(fields: pd.DataFrame, spec: SourceSpec) -> pd.DataFrame:
     out = fields.copy()
     for name, conf in kinds.items():
         rows = kind.eq(name).fillna(False).to_numpy(dtype=bool)
-        for src, dst in (("event_date", conf.get("date")), ("event_value", conf.get("value"))):
+        for src, dst in (("event_date", conf.date), ("event_value", conf.value)):
             if dst is None or src not in out.columns:
                 continue
             target = out[dst] if dst in out.columns else pd.Series(pd.NA, index=out.index, dtype="str")
@@ -60,21 +56,21 @@ def raw_column_names(names: Mapping[str, str], spec: SourceSpec) -> dict[str, st
     value columns (so that an unreadable exit label is named as the cell it is in)."""
     out = dict(names)
     for conf in _kinds(spec).values():
-        for src, dst in (("event_date", conf.get("date")), ("event_value", conf.get("value"))):
+        for src, dst in (("event_date", conf.date), ("event_value", conf.value)):
             if dst is not None and src in names:
                 out.setdefault(dst, names[src])
     return out
 
 
-def _assign_stays(records: pd.DataFrame, kind: pd.Series, kinds: Mapping[str, Mapping[str, Any]]) -> pd.Series:
+def _assign_stays(records: pd.DataFrame, kind: pd.Series, kinds: Mapping[str, EventKind]) -> pd.Series:
     """Index of the opening row of the stay each row belongs to."""
-    start = next(k for k, v in kinds.items() if v.get("starts_stay"))
-    start_date = kinds[start]["date"]
+    start = next(k for k, v in kinds.items() if v.starts_stay)
+    start_date = kinds[start].date
     is_start = kind.eq(start).fillna(False).to_numpy(dtype=bool)
     event_date = pd.Series(pd.NaT, index=records.index, dtype="datetime64[ns]")
     for name, conf in kinds.items():
         rows = kind.eq(name).fillna(False).to_numpy(dtype=bool)
-        event_date[rows] = records.loc[rows, conf["date"]]
+        event_date[rows] = records.loc[rows, conf.date]
     modified = records["modified_date"] if "modified_date" in records else pd.Series(pd.NaT, index=records.index)
     # Among intakes of one person on one date (key duplicates) the most recently modified, else
     # the last in the file, takes the events: the record the key-duplicate merge keeps.
@@ -123,13 +119,13 @@ def events_to_stays(
     order = records.assign(_kind=kind, **{STAY_KEY: stay})
     base = order[order.index == order[STAY_KEY]].copy()
     for name, conf in kinds.items():
-        if conf.get("starts_stay"):
+        if conf.starts_stay:
             continue
         ev = order[(order["_kind"] == name) & (order.index != order[STAY_KEY])]
         if ev.empty:
             continue
-        latest = ev.sort_values(conf["date"], na_position="first").groupby(STAY_KEY).last()
-        for fld in [conf["date"], conf.get("value"), *conf.get("also", [])]:
+        latest = ev.sort_values(conf.date, na_position="first").groupby(STAY_KEY).last()
+        for fld in [conf.date, conf.value, *conf.also]:
             if fld is None:
                 continue
             filled = latest[fld].reindex(base.index)
@@ -138,7 +134,7 @@ def events_to_stays(
             # provenance per cell: the event row the value came from (see tracking.ROW_OF)
             rows = latest["_row"].reindex(base.index)
             base[f"_row@{fld}"] = rows.where(use, base["_row"]).astype("int64")
-        for fld, value in (conf.get("set") or {}).items():
+        for fld, value in conf.set_.items():
             has = base.index.isin(latest.index)
             base[fld] = base[fld].where(~has, value) if fld in base else pd.Series(has, index=base.index).where(has)
     stay_issues = issues.groupby(stay.to_numpy()).any().reindex(base.index, fill_value=False)

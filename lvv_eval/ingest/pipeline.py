@@ -29,7 +29,6 @@ from lvv_eval.ingest.errors import IngestError, locate
 from lvv_eval.ingest.mapping import (
     apply_codebook,
     check_columns,
-    check_spec_labels,
     convert_fields,
     flag_invalid_categories,
     rename_to_fields,
@@ -169,7 +168,7 @@ def _process_table(table: RawTable, spec: SourceSpec, ctx: _Context, books: dict
 
 
 def _non_participants(records: pd.DataFrame, spec: SourceSpec, skip: Collection[str]) -> pd.Series:
-    fld = spec.participation.get("field")
+    fld = spec.participation.field if spec.participation is not None else None
     if not fld or NON_PARTICIPANT_RULE in skip or fld not in records.columns:
         return pd.Series(False, index=records.index)
     return records[fld].eq(False).fillna(False).astype(bool)
@@ -369,8 +368,6 @@ def run_ingest(
     specs = load_specs(sources_dir)
     capacity_file = Path(capacity_file) if capacity_file is not None else CAPACITY_YAML
     capacity = load_capacity_file(capacity_file)
-    for spec in specs:
-        check_spec_labels(spec)
     synthetic = is_synthetic(raw_dir)
     ctx = _Context(load_rules(), load_repairs(), frozenset(skip_steps), resolve_key(synthetic), ChangeLog())
     accounting = Accounting()

@@ -10,54 +10,26 @@ compares them with the current values and logs every cell that changes.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
-from lvv_eval.config import SPECS_DIR
-from lvv_eval.ingest.errors import SpecError
 from lvv_eval.ingest.mapping import by_unique
 from lvv_eval.ingest.rules import Rule, evaluate, namespace
-from lvv_eval.ingest.spec import SourceSpec, read_spec_mapping
+from lvv_eval.ingest.spec_models import (
+    REPAIR_ACTIONS,
+    REPAIRS_FILE,
+    Repair,
+    SourceSpec,
+    load_repairs_file,
+)
 from lvv_eval.ingest.tracking import ChangeLog, apply_tracked
-
-REPAIRS_FILE = SPECS_DIR / "repairs.yaml"
-STAGES = ("raw", "text", "typed", "derived")
-
-
-@dataclass(frozen=True)
-class Repair:
-    """One named repair rule."""
-
-    id: str
-    label: str
-    stage: str
-    action: str | None = None
-    when: str | None = None
-    set: Mapping[str, Any] = field(default_factory=dict)
-    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 def load_repairs(path: Path = REPAIRS_FILE) -> list[Repair]:
-    """Read the repairs file; an unknown action or stage is an error naming the repair."""
-    raw = read_spec_mapping(Path(path), "repairs file")
-    out = []
-    for entry in raw.get("repairs") or []:
-        rep = Repair(
-            id=str(entry["id"]), label=str(entry.get("label", "")), stage=str(entry.get("stage")),
-            action=entry.get("action"), when=entry.get("when"), set=dict(entry.get("set") or {}),
-            params=dict(entry.get("params") or {}),
-        )
-        if rep.stage not in STAGES:
-            raise SpecError(f"repairs file {path}, {rep.id}: stage must be one of {STAGES}.")
-        if (rep.action is None) == (rep.when is None):
-            raise SpecError(f"repairs file {path}, {rep.id}: give either an 'action' or a 'when' with 'set'.")
-        if rep.action is not None and rep.action not in ACTIONS:
-            raise SpecError(f"repairs file {path}, {rep.id}: unknown action {rep.action!r}; known: {sorted(ACTIONS)}.")
-        out.append(rep)
-    return out
+    """Read the repairs file (structure: :class:`~lvv_eval.ingest.spec_models.Repair`); an
+    unknown action or stage is named with its YAML path."""
+    return list(load_repairs_file(Path(path)).repairs)
 
 
 # ---- named actions: (frame, repair, spec) -> proposed new columns -----------------------------
@@ -132,7 +104,8 @@ def swap_day_month(frame: pd.DataFrame, repair: Repair, spec: SourceSpec) -> Pro
 
 
 def _conditional(frame: pd.DataFrame, repair: Repair, issues: pd.DataFrame) -> Proposal:
-    rule = Rule(repair.id, repair.label, "error", str(repair.when))
+    rule = Rule(id=repair.id, label=repair.label or repair.id, severity="error",
+                expression=str(repair.when))
     hit = evaluate(rule, namespace(frame, issues), frame.index).fillna(False).to_numpy(dtype=bool)
     out = {}
     if hit.any():
@@ -149,6 +122,7 @@ ACTIONS: dict[str, Callable[[pd.DataFrame, Repair, SourceSpec], Proposal]] = {
     "recode_labels": recode_labels,
     "swap_day_month": swap_day_month,
 }
+assert tuple(ACTIONS) == REPAIR_ACTIONS, "every action named in spec_models needs a function here"
 
 
 def run_repairs(

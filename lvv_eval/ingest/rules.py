@@ -20,40 +20,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lvv_eval.config import DATA_CUT_DATE, EARLIEST_VALID_DATE, SPECS_DIR
-from lvv_eval.ingest.errors import SpecError
-from lvv_eval.ingest.spec import read_spec_mapping
+from lvv_eval.config import DATA_CUT_DATE, EARLIEST_VALID_DATE
+from lvv_eval.ingest.spec_models import RULES_FILE, Rule, load_rules_file
 
-RULES_FILE = SPECS_DIR / "validation_rules.yaml"
-SEVERITIES = ("error", "warning")
 SUMMARY_COLUMNS = ("rule_id", "label", "severity", "items", "passes", "fails", "missing", "errors",
                    "error_message")
 
 
-@dataclass(frozen=True)
-class Rule:
-    """One validation rule."""
-
-    id: str
-    label: str
-    severity: str
-    expression: str
-
-
 def load_rules(path: Path = RULES_FILE) -> list[Rule]:
-    """Read the validation rules file; a malformed rule is an error naming it."""
-    raw = read_spec_mapping(Path(path), "validation rules")
-    rules = []
-    for i, entry in enumerate(raw.get("rules") or []):
-        missing = {"id", "label", "severity", "expression"} - set(entry)
-        if missing or entry.get("severity") not in SEVERITIES:
-            raise SpecError(f"validation rules {path}, rule #{i + 1}: needs id, label, expression and "
-                            f"a severity in {SEVERITIES} (missing: {sorted(missing)}).")
-        rules.append(Rule(str(entry["id"]), str(entry["label"]), entry["severity"], str(entry["expression"])))
-    ids = [r.id for r in rules]
-    if len(set(ids)) != len(ids):
-        raise SpecError(f"validation rules {path}: duplicate rule ids.")
-    return rules
+    """Read the validation rules file (structure: :class:`~lvv_eval.ingest.spec_models.Rule`);
+    every malformed rule is named with its YAML path."""
+    return list(load_rules_file(Path(path)).rules)
 
 
 def day_number(value: date | str) -> int:
