@@ -11,6 +11,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from lvv_eval.config import DATA_CUT_DATE, EARLIEST_VALID_DATE, PILOTS
+from lvv_eval.vocabulary import COUNTRIES_YAML, load_vocabulary_table
 
 EXIT_REASONS: tuple[str, ...] = (
     "residence_permit",
@@ -40,13 +41,9 @@ SEXES: tuple[str, ...] = ("male", "female", "unknown")
 GUIDANCE_LEVELS: tuple[str, ...] = ("light", "standard", "intensive")
 SCENARIOS: tuple[str, ...] = ("departure", "residence")
 MRT_CONCLUSIONS: tuple[str, ...] = ("solution_possible", "no_durable_solution", "pending")
-# ISO 3166-1 alpha-3 codes the toolkit knows; XXX = stateless. Extend in one place.
-COUNTRIES: tuple[str, ...] = (
-    "AFG", "AGO", "ALB", "ARM", "AZE", "BFA", "BIH", "BLR", "CHN", "CIV", "CMR", "COD", "DZA",
-    "EGY", "ERI", "ETH", "GEO", "GHA", "GIN", "GMB", "IND", "IRN", "IRQ", "KAZ", "LBN", "LBR",
-    "LBY", "LKA", "MAR", "MKD", "MLI", "MNG", "NER", "NGA", "PAK", "PSE", "RUS", "SDN", "SEN",
-    "SLE", "SOM", "SRB", "SSD", "SYR", "TGO", "TUN", "TUR", "UGA", "UKR", "YEM", "XXX",
-)
+# ISO 3166-1 alpha-3 codes (XXX = stateless, XKX = Kosovo): the codes of the one country table,
+# sources/vocab/countries.yaml, which the ingest and the generator read too.
+COUNTRIES: tuple[str, ...] = tuple(load_vocabulary_table(COUNTRIES_YAML).entries)
 
 DATE_DTYPE = "datetime64[ns]"
 

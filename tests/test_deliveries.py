@@ -297,10 +297,9 @@ def decode_cell(text: str, col, layout):
         return {**dict.fromkeys(_inverse_labels({"t": opts["true"]}), True),
                 **dict.fromkeys(_inverse_labels({"f": opts["false"]}), False)}[text]
     if col.encode == "country":
-        from lvv_eval.synth.render.layout import load_vocabulary
+        from lvv_eval.synth.render.layout import country_spellings
 
-        vocab = load_vocabulary(opts["vocabulary"])
-        return _inverse_labels(vocab["labels"]).get(text) if text != missing else None
+        return _inverse_labels(country_spellings(opts["language"])).get(text) if text != missing else None
     if col.encode == "code":
         from lvv_eval.synth.render.encode import codebook_for
 

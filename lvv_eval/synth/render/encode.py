@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lvv_eval.synth.render.layout import ColumnSpec, Layout, LayoutError, load_vocabulary
+from lvv_eval.synth.render.layout import ColumnSpec, Layout, LayoutError, country_spellings
 
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 VARIANT_SHARE = 0.15  # share of cells written with a non-main spelling variant
@@ -196,11 +196,11 @@ def encode_year(values: pd.Series, spec: ColumnSpec, **_: Any) -> EncodedColumn:
 
 
 def encode_country(values: pd.Series, spec: ColumnSpec, rng: np.random.Generator, **_: Any) -> EncodedColumn:
-    """ISO alpha-3 codes to country names of the layout's vocabulary, with spelling variants."""
-    vocab = load_vocabulary(spec.options["vocabulary"])
-    variants = {k: _as_list(v) for k, v in vocab["labels"].items()}
-    missing = spec.options.get("missing", vocab.get("missing", ""))
-    arr = pick_variants(values, variants, rng, None if missing == "" else missing)
+    """ISO alpha-3 codes to country names in the column's language, with the spelling variants
+    of the toolkit's one country table (``sources/vocab/countries.yaml``, which the ingest reads
+    too); unknown countries are written as the column's ``missing`` (default: an empty cell)."""
+    variants = country_spellings(spec.options["language"])
+    arr = pick_variants(values, variants, rng, _missing(spec))
     return EncodedColumn(arr, sentinel=_sentinel_mask(spec, values))
 
 

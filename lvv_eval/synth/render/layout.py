@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from lvv_eval.vocabulary import COUNTRIES_YAML, check_language, load_vocabulary_table
 
 LAYOUTS_DIR = Path(__file__).resolve().parent.parent / "layouts"
 FORMATS = ("xlsx", "csv", "csv_long")
@@ -146,21 +147,19 @@ def load_layout(path: Path) -> Layout:
     )
 
 
-@cache
-def load_vocabulary(name: str) -> dict[str, Any]:
-    """A shared vocabulary file (``vocab_<name>.yaml``), e.g. country names."""
-    path = LAYOUTS_DIR / f"vocab_{name}.yaml"
-    if not path.exists():
-        raise LayoutError(f"vocabulary {name!r} not found: expected {path}")
-    return _read_yaml(path)
+def country_spellings(language: str) -> dict[str, list[str]]:
+    """ISO alpha-3 code -> the country names registration staff type in ``language`` (the
+    usual one first), from the toolkit's one country table, which the ingest reads too."""
+    try:
+        return load_vocabulary_table(COUNTRIES_YAML).spellings(check_language(language))
+    except ValueError as exc:
+        raise LayoutError(f"country column: {exc}") from None
 
 
 def load_layouts(directory: Path = LAYOUTS_DIR) -> dict[str, Layout]:
     """Every pilot layout in ``directory``, keyed by pilot name."""
     layouts = {}
     for path in sorted(directory.glob("*.yaml")):
-        if path.name.startswith("vocab_"):
-            continue
         layout = load_layout(path)
         if layout.pilot in layouts:
             raise LayoutError(f"{path.name}: a second layout for pilot {layout.pilot}")
