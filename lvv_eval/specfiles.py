@@ -62,7 +62,7 @@ class SpecModel(BaseModel):
 # reading YAML
 
 
-class _SpecLoader(yaml.SafeLoader):
+class _SpecLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when available
     """YAML 1.2-style booleans: only true/false, so labels such as yes, no, on, off stay text."""
 
 

@@ -17,6 +17,7 @@ long layout names exactly one event kind that opens a stay. The loaders are in
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -197,10 +198,16 @@ def _label_map(value: Any, info: ValidationInfo) -> Any:
     return merged | own
 
 
+@cache
+def _read_vocabulary_file(path: Path, mtime_ns: int) -> object:
+    """A vocabulary file parsed once per version (specs of several pilots include the same)."""
+    return read_yaml(path)
+
+
 def _vocabulary(path: Path, language: str | None) -> dict[str, Any]:
     """Label -> value from a vocabulary file: a table (in ``language``) or a plain mapping."""
     try:
-        raw = read_yaml(path)
+        raw = _read_vocabulary_file(path, path.stat().st_mtime_ns)
         if is_vocabulary_table(raw):
             if language is None:
                 raise ValueError(f"{path.name} is a table in several languages: add "
