@@ -79,3 +79,16 @@ def test_the_core_imports_no_stage():
         stages = sorted(n for n in imported_modules(path)
                         if n.count(".") >= 1 and (PACKAGE / n.split(".")[1]).is_dir())
         assert not stages, f"core module {path.name} imports a stage package: {stages}"
+
+
+def test_the_json_schemas_for_editors_match_the_spec_models():
+    """lvv_eval/specs/schemas/*.schema.json are written from the pydantic models; a model change
+    without `python scripts/export_json_schemas.py` leaves them stale."""
+    import importlib.util
+
+    path = PACKAGE.parent / "scripts" / "export_json_schemas.py"
+    spec = importlib.util.spec_from_file_location("export_json_schemas", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert script.main(["--check"]) == 0
+    assert len(list(script.SCHEMAS_DIR.glob("*.schema.json"))) == len(script.MODELS)
