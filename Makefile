@@ -24,7 +24,7 @@ test-all: setup  ## every test, slow ones included
 	$(PY) -m pytest -n 2 -q
 
 lint: setup
-	$(VENV)/bin/ruff check lvv_eval tests benchmarks notebooks
+	$(VENV)/bin/ruff check lvv_eval tests benchmarks notebooks scripts
 
 bench: setup  ## speed and memory figures quoted in the issues
 	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done

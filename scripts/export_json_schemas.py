@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 from lvv_eval.capacity import CapacityFile
 from lvv_eval.config import SPECS_DIR
