@@ -316,3 +316,26 @@ def test_an_input_that_disagrees_with_the_publication_is_a_deviation_naming_the_
     assert str(path) in row["detail"] and "my count" in row["detail"]
     assert table.loc["kb2020.capacity.all", "status"] == "deviation"
     assert table.loc["kb2020.capacity.utrecht", "status"] == "input"
+
+
+def test_cli_takes_the_agreed_places_from_a_users_capacity_file(tmp_path, capsys, monkeypatch,
+                                                                truth_stays_file):
+    monkeypatch.setenv("LVV_DATA_ROOT", str(tmp_path))
+    own = tmp_path / "places.csv"
+    own.write_text("pilot,places,valid_from,source\nAmsterdam,361,2019-01-01,our count\n"
+                   "Eindhoven,130,2019-01-01,x\nGroningen,300,2019-01-01,x\n"
+                   "Rotterdam,117,2019-01-01,x\nUtrecht,235,2019-01-01,x\n")
+    out = tmp_path / "rep.csv"
+    assert main(["reproduce", "--stays", str(truth_stays_file), "--publication", "kb2020",
+                 "--capacity", str(own), "--out", str(out), "--check"]) == 1
+    written = pd.read_csv(out).set_index("figure_id")
+    row = written.loc["kb2020.capacity.amsterdam"]
+    assert (row["kind"], row["status"]) == ("input", "deviation")
+    assert str(own) in row["data_source"] and "our count" in row["data_source"]
+    printed = capsys.readouterr().out
+    assert "hard: 28 match, 4 input, 2 deviation, 0 not computable" in printed
+    assert f"6 figure(s) of agreed places, taken from {own}" in printed
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("capacity:\n  - {pilot: Amsterdam, places: many, source: x}\n")
+    assert main(["reproduce", "--stays", str(truth_stays_file), "--capacity", str(bad)]) == 2
+    assert "bad.yaml: capacity[0].places:" in capsys.readouterr().err

@@ -230,6 +230,7 @@ def reproduce_table(
             for _, row in published.iterrows()]
     table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
     table["status"] = pd.Categorical(table["status"], categories=list(STATUSES))
+    table.attrs["capacity_file"] = capacity.attrs.get("path", "")
     return table
 
 
@@ -265,9 +266,9 @@ def format_table(table: pd.DataFrame, definitions: bool = False) -> str:
             f"  {r.figure_id}: {r.reason_en}" for r in gaps.itertuples())
     inputs = table[table["kind"] == "input"]
     if len(inputs):
-        text += ("\n\nInputs, not computed from stays (status 'input' when equal to the "
-                 "publication):\n" + "\n".join(
-                     f"  {source}" for source in dict.fromkeys(inputs["data_source"])))
+        where = table.attrs.get("capacity_file") or "; ".join(dict.fromkeys(inputs["data_source"]))
+        text += (f"\n\nInputs, not computed from stays: {len(inputs)} figure(s) of agreed places, "
+                 f"taken from {where} (status 'input' when equal to the publication)")
     summary = status_summary(table)
     lines = [f"{role}: " + ", ".join(f"{summary.loc[role, s]} {s}" for s in STATUSES)
              for role in ROLES if role in summary.index]
