@@ -409,27 +409,33 @@ def test_excel_cells_beyond_the_header_are_an_error(tmp_path):
         run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)
 
 
-def test_rules_and_repairs_files_report_every_problem_with_its_yaml_path(tmp_path):
+@pytest.mark.parametrize(("name", "text", "problems"), [
+    ("repairs.yaml",
+     "repairs:\n  - {id: R_A, stage: cooked, action: trim_whitespace}\n"
+     "  - {id: R_B, stage: raw, action: trim_whitespaces}\n"
+     "  - {id: R_A, stage: raw, when: 'age > 1'}\n",
+     ["repairs[0].stage: unknown stage 'cooked'",
+      "repairs[1].action: unknown action 'trim_whitespaces'",
+      "repairs[2]: a 'when' needs the values to 'set'"]),
+    ("validation_rules.yaml",
+     "rules:\n  - {id: V_A, label: a, severity: error, expression: 'x > 1'}\n"
+     "  - {id: V_C, label: c, severity: fatal, expresion: 'x'}\n",
+     ["rules[1].severity: unknown severity 'fatal' (choose one of error, warning)",
+      "rules[1].expression: missing (required)",
+      "rules[1]: unknown key(s) ['expresion']"]),
+    ("validation_rules.yaml",
+     "rules:\n  - {id: V_A, label: a, severity: error, expression: 'x > 1'}\n"
+     "  - {id: V_A, label: b, severity: warning, expression: 'x > 2'}\n",
+     ["rules[1].id: rule id 'V_A' also used by entry 1"]),
+])
+def test_rules_and_repairs_files_report_every_problem_with_its_yaml_path(tmp_path, name, text, problems):
     from lvv_eval.ingest.repairs import load_repairs
     from lvv_eval.ingest.rules import load_rules
 
-    (tmp_path / "repairs.yaml").write_text(
-        "repairs:\n  - {id: R_A, stage: cooked, action: trim_whitespace}\n"
-        "  - {id: R_B, stage: raw, action: trim_whitespaces}\n"
-        "  - {id: R_A, stage: raw, when: 'age > 1'}\n")
+    (tmp_path / name).write_text(text)
+    load = load_repairs if name == "repairs.yaml" else load_rules
     with pytest.raises(SpecError) as err:
-        load_repairs(tmp_path / "repairs.yaml")
-    text = str(err.value)
-    assert "repairs.yaml: repairs[0].stage: unknown stage 'cooked'" in text
-    assert "repairs.yaml: repairs[1].action: unknown action 'trim_whitespaces'" in text
-    assert "repairs.yaml: repairs[2]: a 'when' needs the values to 'set'" in text
-    (tmp_path / "rules.yaml").write_text(
-        "rules:\n  - {id: V_A, label: a, severity: error, expression: 'x > 1'}\n"
-        "  - {id: V_A, label: b, severity: error, expression: 'x > 2'}\n"
-        "  - {id: V_C, label: c, severity: fatal, expresion: 'x'}\n")
-    with pytest.raises(SpecError) as err:
-        load_rules(tmp_path / "rules.yaml")
-    text = str(err.value)
-    assert "rules.yaml: rules[2].severity: unknown severity 'fatal' (choose one of error, warning)" in text
-    assert "rules.yaml: rules[2].expression: missing (required)" in text
-    assert "rules.yaml: rules[2]: unknown key(s) ['expresion']" in text
+        load(tmp_path / name)
+    for problem in problems:
+        assert f"{name}: {problem}" in str(err.value)
+    assert f"{len(problems)} problem(s)" in str(err.value)
