@@ -158,4 +158,4 @@ def capacity_provenance(capacity: pd.DataFrame, pilot: str = "all") -> str:
     """Where a pilot's (or all pilots') agreed places come from: the file and its sources."""
     rows = capacity if pilot == "all" else capacity[capacity["pilot"] == pilot]
     sources = "; ".join(dict.fromkeys(str(s) for s in rows["source"]))
-    return f"input: {capacity.attrs.get('path', 'capacity table')} ({sources})"
+    return f"{capacity.attrs.get('path', 'capacity table')} ({sources})"

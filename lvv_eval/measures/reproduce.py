@@ -179,10 +179,11 @@ def as_input(comparison: Comparison, capacity: pd.DataFrame, pilot: str) -> Comp
     """The comparison of an input figure: ``input`` where it agrees with the publication."""
     where = capacity_provenance(capacity, pilot)
     if comparison.status != "match":
+        said = f"agreed places from {where}"
         return Comparison(comparison.computed_rounded, comparison.difference, comparison.status,
-                          f"{where}; {comparison.detail}" if comparison.detail else where)
+                          f"{said}; {comparison.detail}" if comparison.detail else said)
     return Comparison(comparison.computed_rounded, comparison.difference, "input",
-                      f"not computed from stays: {where}")
+                      f"not computed from stays: agreed places from {where}")
 
 
 def data_source(spec: Mapping[str, Any], kind: str, capacity: pd.DataFrame,
@@ -190,7 +191,7 @@ def data_source(spec: Mapping[str, Any], kind: str, capacity: pd.DataFrame,
     """Where a figure's value comes from: the capacity file for inputs, the stays otherwise
     (with the capacity file for measures that compare with the agreed places)."""
     if kind == "input":
-        return capacity_provenance(capacity, spec.get("pilot", "all"))
+        return f"input: {capacity_provenance(capacity, spec.get('pilot', 'all'))}"
     if spec["measure"] in USES_CAPACITY:
         return f"{stays_source}; agreed places: {capacity.attrs.get('path', 'capacity table')}"
     return stays_source
