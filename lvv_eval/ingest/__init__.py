@@ -9,11 +9,12 @@ Library entry point::
 
     from lvv_eval.ingest.pipeline import run_ingest
     result = run_ingest(raw_dir, out_dir, skip_steps=(), strict=False, progress=True,
-                        sources_dir=None, workers=None)
+                        sources_dir=None, workers=None, capacity_file=None)
     result.stays, result.quarantine, result.changes, result.validation, result.manifest
 
-Modules: ``spec`` (source specs), ``readers`` (Excel/CSV), ``mapping`` (labels, dates, numbers),
+Modules: ``spec_models`` (the declared structure of source specs, rules and repairs files),
+``spec`` (loading and checking source specs), ``readers`` (Excel/CSV), ``mapping`` (labels, dates, numbers),
 ``events`` (long layouts), ``derive`` (derived fields), ``repairs`` + ``tracking`` (named repairs
 and the change log), ``rules`` (validation), ``quarantine``, ``dedup``, ``pseudonymise``,
-``accounting``, ``summary``, ``output``, ``pipeline``, ``cli``.
+``accounting``, ``summary``, ``output``, ``pipeline``.
 """
