@@ -104,3 +104,13 @@ def test_a_spec_including_the_table_must_name_its_language(tmp_path):
     spec["labels"]["country_of_origin"] = {"include": "vocab/countries.yaml", "language": "fr"}
     with pytest.raises(SpecError, match=r"unknown language 'fr'"):
         validate_source_spec(spec, tmp_path / "x.yaml")
+
+
+def test_a_plain_vocabulary_file_is_merged_and_the_specs_own_entries_win(tmp_path):
+    from lvv_eval.ingest.spec import validate_source_spec
+
+    (tmp_path / "my_sexes.yaml").write_text("Man: male\nVrouw: female\nM: female\n")
+    spec = yaml.safe_load((PACKAGE / "sources" / "rotterdam.yaml").read_text(encoding="utf-8"))
+    spec["labels"]["sex"] = {"include": "my_sexes.yaml", "M": "male"}
+    labels = validate_source_spec(spec, tmp_path / "x.yaml").labels["sex"]
+    assert labels == {"Man": "male", "Vrouw": "female", "M": "male"}

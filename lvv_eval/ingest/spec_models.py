@@ -267,11 +267,6 @@ class EventsSpec(IngestSpecModel):
             raise ValueError(f"exactly one kind needs 'starts_stay: true' (found {starts or 'none'})")
         return self
 
-    @property
-    def opening(self) -> str:
-        """The event kind that opens a stay."""
-        return next(k for k, v in self.kinds.items() if v.starts_stay)
-
 
 class CrossSheet(IngestSpecModel):
     prefer: dict[FieldName, Any] = Field(min_length=1)
