@@ -21,6 +21,7 @@ from lvv_eval.ingest.readers import column_text
 from lvv_eval.ingest.rules import Rule, confront
 from lvv_eval.ingest.tracking import REDACTED, ChangeLog, apply_tracked
 from lvv_eval.pseudonym import person_key
+from tests.helpers.synthetic import mark_synthetic
 
 SPEC = """
 name: demo
@@ -71,7 +72,7 @@ def write_delivery(root: Path, rows: list[str] = ROWS, header: str = HEADER, spe
     src.mkdir()
     (raw / "demo" / "d.csv").write_bytes(("\n".join([header, *rows]) + "\n").encode("cp1252"))
     if synthetic:
-        (raw / "README.md").write_text("SYNTHETIC data for a test\n")
+        mark_synthetic(raw)
     (src / "demo.yaml").write_text(spec, encoding="utf-8")
     return raw, src
 
@@ -140,6 +141,7 @@ def test_repairs_can_be_switched_off_by_id(delivery, tmp_path):
 def test_bad_input_gives_one_clear_message_and_writes_nothing(tmp_path, mutate, words):
     raw, src = write_delivery(tmp_path)
     mutate(raw, src)
+    mark_synthetic(raw)
     with pytest.raises(IngestError) as info:
         run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)
     message = str(info.value)
@@ -156,7 +158,7 @@ def test_wrong_sheet_is_named_with_the_sheets_there_are(tmp_path):
     wb = xlsxwriter.Workbook(raw / "x" / "book.xlsx")
     wb.add_worksheet("Blad1").write_row(0, 0, ["Clientnr"])
     wb.close()
-    (raw / "README.md").write_text("SYNTHETIC\n")
+    mark_synthetic(raw)
     (src / "x.yaml").write_text("name: x\npilot: Utrecht\nfiles:\n  - {pattern: 'x/*.xlsx', reader: excel, "
                                 "sheets: [{name: Deelnemers}]}\ncolumns: {Clientnr: source_id}\n")
     with pytest.raises(IngestError, match=r"wrong sheet: file x/book.xlsx has no sheet 'Deelnemers' \(sheets: \['Blad1'\]\)"):
@@ -168,10 +170,11 @@ def test_real_data_without_a_key_are_refused(tmp_path, monkeypatch):
     monkeypatch.delenv("LVV_PSEUDONYM_KEY", raising=False)
     with pytest.raises(IngestError, match="LVV_PSEUDONYM_KEY"):
         run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)
-    monkeypatch.setenv("LVV_PSEUDONYM_KEY", "a-secret-for-the-test")
+    secret = "a-secret-for-the-test-0123456789abcdef"
+    monkeypatch.setenv("LVV_PSEUDONYM_KEY", secret)
     res = run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)
     assert res.manifest["synthetic"] is False
-    assert res.stays["person_id"].iloc[0] == person_key("RTM-1", "Rotterdam", b"a-secret-for-the-test")
+    assert res.stays.set_index("source_row").loc[2, "person_id"] == person_key("RTM-1", "Rotterdam", secret.encode())
 
 
 def test_a_failed_run_leaves_the_previous_output_intact(delivery, tmp_path):
@@ -180,7 +183,8 @@ def test_a_failed_run_leaves_the_previous_output_intact(delivery, tmp_path):
     run_ingest(raw, out, sources_dir=src, progress=False)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     (raw / "demo" / "d.csv").write_bytes(b"")
-    with pytest.raises(IngestError):
+    mark_synthetic(raw)
+    with pytest.raises(IngestError, match="empty file"):
         run_ingest(raw, out, sources_dir=src, progress=False)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
@@ -189,6 +193,7 @@ def test_a_failed_run_leaves_the_previous_output_intact(delivery, tmp_path):
 def test_cli_reports_a_user_error_in_one_line(delivery, tmp_path, capsys):
     raw, src = delivery
     (raw / "demo" / "d.csv").unlink()
+    mark_synthetic(raw)
     code = cli_main(["ingest", "--raw-dir", str(raw), "--out-dir", str(tmp_path / "o"), "--sources-dir", str(src)])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and err[0].startswith("lvv-eval ingest: error: missing file")
@@ -315,7 +320,7 @@ def test_long_event_layout_folds_events_into_stays(tmp_path):
     (raw / "long").mkdir(parents=True)
     src.mkdir()
     (raw / "long" / "e.csv").write_text("\n".join(["Client,Type,Date,Value,Mod", *LONG_ROWS]) + "\n")
-    (raw / "README.md").write_text("SYNTHETIC\n")
+    mark_synthetic(raw)
     (src / "long.yaml").write_text(LONG_SPEC)
     res = run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)
     stays = res.stays.set_index("source_row")
@@ -354,7 +359,7 @@ def test_excel_cells_beyond_the_header_are_an_error(tmp_path):
     ws.write_row(1, 0, ["V1"])
     ws.write_row(2, 0, ["V2", "stray note"])
     wb.close()
-    (raw / "README.md").write_text("SYNTHETIC\n")
+    mark_synthetic(raw)
     (src / "x.yaml").write_text("name: x\npilot: Utrecht\nfiles:\n  - {pattern: 'x/*.xlsx', reader: excel, "
                                 "sheets: [{name: Blad1}]}\ncolumns: {Clientnr: source_id}\n")
     with pytest.raises(IngestError, match=r"sheet 'Blad1', row 3: cells to the right of the last named column"):

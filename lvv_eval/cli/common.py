@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -12,15 +11,23 @@ from lvv_eval import config
 from lvv_eval.errors import UserError
 from lvv_eval.measures.definitions import Definitions, DefinitionsError, load_definitions
 from lvv_eval.measures.indicators import load_capacity
+from lvv_eval.provenance import stays_provenance
 from lvv_eval.schema import coerce_stays
+
+
+def path_argument(text: str) -> Path:
+    """An argparse type for paths: an empty path is an error, not the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path; name a file or folder")
+    return Path(text)
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     """Options naming the stays table and the definitions file."""
-    parser.add_argument("--stays", type=Path, default=None,
+    parser.add_argument("--stays", type=path_argument, default=None,
                         help="stays table in the stays contract (default: data_clean/stays.parquet; "
                              "the generator's truth is data_raw/synthetic/_answer_key/truth_stays.parquet)")
-    parser.add_argument("--definitions", type=Path, default=None,
+    parser.add_argument("--definitions", type=path_argument, default=None,
                         help="definitions YAML (default: the package's specs/definitions.yaml)")
 
 
@@ -42,12 +49,14 @@ def read_stays(path: Path) -> pd.DataFrame:
         raise UserError(f"{path}: not a stays table in the contract's types ({exc})") from exc
 
 
-def manifest_says_synthetic(folder: Path) -> bool:
-    """Whether ingest's manifest in ``folder`` marks the data as SYNTHETIC."""
-    manifest = folder / "manifest.json"
-    if not manifest.exists():
-        return False
-    return bool(json.loads(manifest.read_text(encoding="utf-8")).get("synthetic", False))
+def describe_source(path: Path) -> str:
+    """The stays file's path, marked SYNTHETIC, or flagged when its provenance is unknown."""
+    provenance = stays_provenance(path)
+    if provenance == "synthetic":
+        return f"SYNTHETIC {path}"
+    if provenance == "unknown":
+        return f"{path} (provenance unknown: no ingest manifest beside it)"
+    return str(path)
 
 
 def definitions_from_args(path: Path | None) -> Definitions:
@@ -62,7 +71,7 @@ def stays_from_args(args: argparse.Namespace) -> tuple[pd.DataFrame, Path, str]:
     """The stays named by ``--stays`` (default data_clean/), their path and a description."""
     path = args.stays or default_stays_path()
     stays = read_stays(path)
-    return stays, path, ("SYNTHETIC " if manifest_says_synthetic(path.parent) else "") + str(path)
+    return stays, path, describe_source(path)
 
 
 def inputs_from_args(

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from lvv_eval import config
+from lvv_eval.cli.common import path_argument
+from lvv_eval.dataroot import default_deliveries_dir
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of the ``ingest`` verb."""
-    parser.add_argument("--raw-dir", type=Path, default=None,
-                        help="folder with the deliveries (default: data_raw/synthetic)")
-    parser.add_argument("--out-dir", type=Path, default=None, help="output folder (default: data_clean)")
-    parser.add_argument("--sources-dir", type=Path, default=None,
+    parser.add_argument("--raw-dir", type=path_argument, default=None,
+                        help="folder with the deliveries (default: data_raw/ of a data root with real "
+                             "deliveries, else data_raw/synthetic)")
+    parser.add_argument("--out-dir", type=path_argument, default=None,
+                        help="output folder (default: data_clean); replaced only when ingest wrote it or it is empty")
+    parser.add_argument("--sources-dir", type=path_argument, default=None,
                         help="folder of source specs (*.yaml; default: the package's sources/)")
     parser.add_argument("--skip", action="append", default=[], metavar="RULE_ID",
                         help="switch off a named cleaning step (repair, merge or exclusion rule id); repeatable")
@@ -28,7 +31,7 @@ def run_cli(args: argparse.Namespace) -> int:
     """Run the ingest and print the data-quality summary."""
     from lvv_eval.ingest.pipeline import run_ingest
 
-    raw = args.raw_dir or config.synthetic_dir()
+    raw = args.raw_dir or default_deliveries_dir()
     out = args.out_dir or config.clean_dir()
     result = run_ingest(raw, out, skip_steps=args.skip, strict=args.strict, progress=not args.quiet,
                         sources_dir=args.sources_dir, workers=args.workers)

@@ -33,7 +33,13 @@ from lvv_eval.ingest.mapping import (
     flag_invalid_categories,
     rename_to_fields,
 )
-from lvv_eval.ingest.output import CAPACITY_FILE, versions, write_atomically, write_outputs
+from lvv_eval.ingest.output import (
+    CAPACITY_FILE,
+    check_out_dir,
+    versions,
+    write_atomically,
+    write_outputs,
+)
 from lvv_eval.ingest.pseudonymise import person_ids, resolve_key, stay_ids
 from lvv_eval.ingest.quarantine import build_quarantine, empty_quarantine, issue_details
 from lvv_eval.ingest.readers import RawTable, find_files, read_file, read_text
@@ -50,6 +56,7 @@ from lvv_eval.ingest.rules import (
 from lvv_eval.ingest.spec import FileSpec, SourceSpec, load_specs
 from lvv_eval.ingest.summary import delivery_summary, format_summary
 from lvv_eval.ingest.tracking import ChangeLog, with_stay_ids
+from lvv_eval.provenance import check_marker
 from lvv_eval.schema import coerce_stays, empty_stays, validate_stays
 
 NON_PARTICIPANT_RULE = "X_NON_PARTICIPANT"
@@ -84,19 +91,6 @@ class _Context:
     skip: frozenset[str]
     key: bytes
     log: ChangeLog
-
-
-def is_synthetic(raw_dir: Path) -> bool:
-    """True when the raw folder says SYNTHETIC (an answer key or a README saying so)."""
-    if (raw_dir / "_answer_key").is_dir():
-        return True
-    for readme in raw_dir.glob("README*"):
-        try:
-            if "SYNTHETIC" in readme.read_text(encoding="utf-8", errors="replace").upper():
-                return True
-        except OSError:
-            continue
-    return False
 
 
 def _codebooks(raw_dir: Path, spec: SourceSpec, inputs: list[dict]) -> dict[str, dict[str, str]]:
@@ -366,8 +360,11 @@ def run_ingest(
     specs = load_specs(sources_dir)
     for spec in specs:
         check_spec_labels(spec)
-    synthetic = is_synthetic(raw_dir)
-    ctx = _Context(load_rules(), load_repairs(), frozenset(skip_steps), resolve_key(synthetic), ChangeLog())
+    marker = check_marker(raw_dir)
+    synthetic = marker.valid
+    out_dir = check_out_dir(out_dir, [raw_dir, *([sources_dir] if sources_dir else [])], synthetic)
+    ctx = _Context(load_rules(), load_repairs(), frozenset(skip_steps), resolve_key(synthetic, marker.reason),
+                   ChangeLog())
     accounting = Accounting()
     stays_parts, quarantine_parts, validation_parts, inputs, stay_rows = [], [], [], [], []
     for res in _run_deliveries(specs, raw_dir, ctx, workers, progress):
@@ -390,6 +387,8 @@ def run_ingest(
     manifest = {
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "synthetic": synthetic,
+        "provenance": {"synthetic": synthetic, "why": marker.reason,
+                       "marker": {k: v for k, v in (marker.marker or {}).items() if k != "files"} or None},
         "raw_dir": str(raw_dir), "sources": [s.path.name for s in specs],
         "spec_files": _spec_hashes(specs),
         "parameters": {"skip_steps": sorted(ctx.skip), "strict": strict,
