@@ -65,7 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lvv-eval`` console script."""
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or an argument error already printed in one line
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         return int(args._module.run_cli(args) or 0)
     except UserError as exc:
