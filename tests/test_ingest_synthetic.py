@@ -181,7 +181,8 @@ def test_cli_ingest_prints_summary_and_writes(raw_dir, tmp_path, capsys):
     assert code == 0
     err = capsys.readouterr().err
     assert "Utrecht:" in err and "R_OLD_DEFINITION_TEMPORARY" in err and "rows in" in err
-    assert "row 150" in err or "zie dossier" in err  # unmapped labels are named by file/row/column
+    assert "row " in err and "column '" in err and "unmapped -> V_EXIT_LABEL_MAPPED" in err  # named by file/row/column
+    assert "zie dossier" not in err  # ... without the cell's content
 
 
 def test_strict_refuses_quarantine_with_a_located_message(raw_dir, tmp_path, capsys):
@@ -189,7 +190,10 @@ def test_strict_refuses_quarantine_with_a_located_message(raw_dir, tmp_path, cap
     assert code == 2
     err = capsys.readouterr().err
     assert "--strict" in err and "row" in err and "file" in err
-    assert not (tmp_path / "c").exists()
+    manifest = json.loads((tmp_path / "c" / "manifest.json").read_text())  # written, marked failed
+    quarantine = pd.read_parquet(tmp_path / "c" / "quarantine.parquet")
+    assert manifest["status"] == "failed"
+    assert len(manifest["problems"]) == quarantine.groupby(["pilot", "rule_id"]).ngroups
 
 
 def test_skipping_a_step_changes_the_result(raw_dir, tmp_path, result):

@@ -37,7 +37,7 @@ def test_small_delivery_end_to_end(delivery, tmp_path):
     assert sorted(res.stays["source_row"]) == [2, 3, 8]
     assert res.quarantine.set_index("source_row")["rule_id"].to_dict() == {
         4: "V_ADMISSION_PRESENT", 5: "V_EXIT_LABEL_MAPPED", 6: "V_EXIT_LABEL_MAPPED", 7: "V_EXIT_BEFORE_ADMISSION"}
-    assert "column 'Reden' value 'zie dossier' unmapped" in res.quarantine.set_index("source_row").loc[5, "detail"]
+    assert "column 'Reden' value <aaa aaaaaaa, 11 chars, #" in res.quarantine.set_index("source_row").loc[5, "detail"]
     by_rule = res.changes.groupby("rule_id")["source_row"].apply(list).to_dict()
     assert by_rule == {"R_TRIM_WHITESPACE": [3], "R_SENTINEL_TO_MISSING": [3], "R_DAYMONTH_SWAP": [8]}
     swap = res.changes[res.changes["rule_id"] == "R_DAYMONTH_SWAP"].iloc[0]
@@ -222,7 +222,7 @@ def test_rows_of_another_width_are_quarantined_not_fatal(tmp_path):
     res = run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)
     q = res.quarantine.set_index("source_row")
     assert q.loc[[9, 10], "rule_id"].tolist() == ["V_ROW_SHAPE", "V_ROW_SHAPE"]
-    assert '"_extra": "EXTRA;MORE"' in q.loc[9, "raw_values"]
+    assert '"_extra": "<AAAAA;AAAA, 10 chars, #' in q.loc[9, "cells"]
     assert sorted(res.stays["source_row"]) == [2, 3, 8] and res.manifest["row_accounting_closes"]
 
 
@@ -239,6 +239,7 @@ events:
     scenario: {date: scenario_date, value: scenario}
     exit: {date: exit_date, value: exit_reason}
 constants: {data_cut_date: "2022-07-01", sex: M, family: N, shelter_24h: J}
+max_lost_share: 1.0
 dates: {formats: ["%d-%m-%Y"]}
 flags: {true: [J], false: [N]}
 labels:

@@ -21,7 +21,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--skip", action="append", default=[], metavar="RULE_ID",
                         help="switch off a named cleaning step (repair, merge or exclusion rule id); repeatable")
     parser.add_argument("--strict", action="store_true",
-                        help="fail on any unmapped label or quarantined row instead of quarantining it")
+                        help="fail when any row is quarantined (all of them listed by pilot and rule; the output "
+                             "is written with status 'failed' so the quarantine can be read)")
+    parser.add_argument("--max-lost-share", type=float, default=None, metavar="SHARE",
+                        help="fail when a table loses more than this share of its rows to quarantine "
+                             "(default: each source spec's max_lost_share, 0.25 unless set)")
+    parser.add_argument("--raw-cells", action="store_true",
+                        help="keep raw cell values in quarantine.parquet (SYNTHETIC data only; "
+                             "by default cells are kept as shape, length and keyed hash)")
     parser.add_argument("--workers", type=int, default=None,
                         help="processes that ingest deliveries side by side (default: 2 for large inputs)")
     parser.add_argument("--quiet", action="store_true", help="do not print progress and the summary")
@@ -34,7 +41,8 @@ def run_cli(args: argparse.Namespace) -> int:
     raw = args.raw_dir or default_deliveries_dir()
     out = args.out_dir or config.clean_dir()
     result = run_ingest(raw, out, skip_steps=args.skip, strict=args.strict, progress=not args.quiet,
-                        sources_dir=args.sources_dir, workers=args.workers)
+                        sources_dir=args.sources_dir, workers=args.workers, raw_cells=args.raw_cells,
+                        max_lost_share=args.max_lost_share)
     if not args.quiet:
         print(f"wrote {len(result.stays):,} stays, {len(result.quarantine):,} quarantined rows and "
               f"{len(result.changes):,} logged changes to {out}")

@@ -22,9 +22,11 @@ import pandas as pd
 from lvv_eval.files import sha256_of
 from lvv_eval.ingest import events as event_layout
 from lvv_eval.ingest.accounting import Accounting
+from lvv_eval.ingest.checks import check_skip_ids, loss_problems, strict_problems
 from lvv_eval.ingest.dedup import merge_duplicates
 from lvv_eval.ingest.derive import derive_fields
 from lvv_eval.ingest.errors import IngestError, locate
+from lvv_eval.ingest.inventory import take_inventory, unexpected_files
 from lvv_eval.ingest.mapping import (
     apply_codebook,
     check_columns,
@@ -54,7 +56,7 @@ from lvv_eval.ingest.rules import (
     load_rules,
 )
 from lvv_eval.ingest.spec import FileSpec, SourceSpec, load_specs
-from lvv_eval.ingest.summary import delivery_summary, format_summary
+from lvv_eval.ingest.summary import delivery_summary, format_summary, unmapped_warnings
 from lvv_eval.ingest.tracking import ChangeLog, with_stay_ids
 from lvv_eval.provenance import check_marker
 from lvv_eval.schema import coerce_stays, empty_stays, validate_stays
@@ -91,6 +93,7 @@ class _Context:
     skip: frozenset[str]
     key: bytes
     log: ChangeLog
+    raw_cells: bool = False
 
 
 def _codebooks(raw_dir: Path, spec: SourceSpec, inputs: list[dict]) -> dict[str, dict[str, str]]:
@@ -125,6 +128,9 @@ def _harmonise(table: RawTable, spec: SourceSpec, ctx: _Context, books: dict) ->
                          skip=ctx.skip, column_names=names, redact=["source_id"])
     if spec.layout == "long":
         fields = event_layout.spread_event_values(fields, spec)
+    fields = run_repairs(fields, stage="labels", repairs=ctx.repairs, spec=spec, log=ctx.log, skip=ctx.skip,
+                         column_names=event_layout.raw_column_names(names, spec) if spec.layout == "long" else names,
+                         redact=["source_id"])
     records, issues = convert_fields(fields, spec, table.constants)
     flag_invalid_categories(records, issues)
     if "_malformed" in table.frame:
@@ -182,7 +188,8 @@ def _quarantine(spec: SourceSpec, ctx: _Context, raw: pd.DataFrame, owner: pd.Se
         return empty_quarantine()
     rows = owner[owner.isin(first.index)]
     stay_of_row = rows.to_numpy()
-    detail = issue_details(row_issues.loc[rows.index], row_fields.loc[rows.index], names)
+    detail = issue_details(row_issues.loc[rows.index], row_fields.loc[rows.index], names,
+                           key=None if ctx.raw_cells else ctx.key)
     return build_quarantine(
         pilot=spec.pilot, raw=raw.loc[rows.index],
         rule_ids=pd.Series(first.reindex(stay_of_row).to_numpy(), index=rows.index),
@@ -193,6 +200,7 @@ def _quarantine(spec: SourceSpec, ctx: _Context, raw: pd.DataFrame, owner: pd.Se
         person_ids=person_ids(pd.Series(records["source_id"].reindex(stay_of_row).to_numpy(), index=rows.index),
                               spec.pilot, ctx.key),
         id_columns=[c for c, f in spec.columns.items() if f == "source_id"],
+        key=ctx.key, raw_cells=ctx.raw_cells,
     )
 
 
@@ -344,6 +352,8 @@ def run_ingest(
     progress: bool = True,
     sources_dir: Path | None = None,
     workers: int | None = None,
+    raw_cells: bool = False,
+    max_lost_share: float | None = None,
 ) -> IngestResult:
     """Ingest every delivery in ``raw_dir`` into ``out_dir`` (written atomically).
 
@@ -351,7 +361,13 @@ def run_ingest(
     ``R_DAYMONTH_SWAP``, ``M_EXACT_DUPLICATE``, ``X_NON_PARTICIPANT``); ``strict`` makes any
     quarantined row a fatal error; ``sources_dir`` points at another folder of source specs;
     ``workers`` is the number of processes that read and harmonise files side by side (default:
-    two for large deliveries on a machine with two or more cores, else one).
+    two for large deliveries on a machine with two or more cores, else one); ``raw_cells`` keeps
+    raw cell values in the quarantine (SYNTHETIC data only); ``max_lost_share`` overrides the
+    specs' allowed share of a table's rows lost to quarantine.
+
+    A delivery that loses more rows than allowed, or any quarantined row under ``strict``, fails
+    the run (:class:`IngestError`) after the output is written with ``status: failed`` and the
+    problems in its manifest, so that the quarantine can be read.
     """
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     if not raw_dir.is_dir():
@@ -363,8 +379,14 @@ def run_ingest(
     marker = check_marker(raw_dir)
     synthetic = marker.valid
     out_dir = check_out_dir(out_dir, [raw_dir, *([sources_dir] if sources_dir else [])], synthetic)
-    ctx = _Context(load_rules(), load_repairs(), frozenset(skip_steps), resolve_key(synthetic, marker.reason),
-                   ChangeLog())
+    if raw_cells and not synthetic:
+        raise IngestError(f"--raw-cells keeps raw cell values in the quarantine; only for SYNTHETIC data, and "
+                          f"{raw_dir} is not ({marker.reason})")
+    rules, repairs = load_rules(), load_repairs()
+    check_skip_ids(skip_steps, [r.id for r in repairs], [r.id for r in rules])
+    ctx = _Context(rules, repairs, frozenset(skip_steps), resolve_key(synthetic, marker.reason), ChangeLog(),
+                   raw_cells)
+    files = take_inventory(raw_dir, specs)
     accounting = Accounting()
     stays_parts, quarantine_parts, validation_parts, inputs, stay_rows = [], [], [], [], []
     for res in _run_deliveries(specs, raw_dir, ctx, workers, progress):
@@ -382,17 +404,23 @@ def run_ingest(
     changes = with_stay_ids(ctx.log.frame(), pd.concat(stay_rows, ignore_index=True) if stay_rows else None)
     validation = combine_summaries(validation_parts, ctx.rules)
     summary = delivery_summary(accounting, quarantine, changes)
-    if strict:
-        _refuse_quarantine(quarantine)
+    limits = {s.pilot: (s.max_lost_share if max_lost_share is None else max_lost_share) for s in specs}
+    problems = loss_problems(accounting.per_file(), limits) + (strict_problems(quarantine) if strict else [])
+    warnings = run_warnings(files, changes)
     manifest = {
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "status": "failed" if problems else "ok",
+        "problems": problems,
+        "warnings": warnings,
         "synthetic": synthetic,
         "provenance": {"synthetic": synthetic, "why": marker.reason,
                        "marker": {k: v for k, v in (marker.marker or {}).items() if k != "files"} or None},
         "raw_dir": str(raw_dir), "sources": [s.path.name for s in specs],
         "spec_files": _spec_hashes(specs),
-        "parameters": {"skip_steps": sorted(ctx.skip), "strict": strict,
+        "parameters": {"skip_steps": sorted(ctx.skip), "strict": strict, "raw_cells": raw_cells,
+                       "max_lost_share": limits,
                        "sources_dir": str(sources_dir) if sources_dir else "package"},
+        "files": files,
         "versions": versions(),
         "inputs": inputs,
         "row_accounting": accounting.per_file(),
@@ -401,11 +429,27 @@ def run_ingest(
     }
     if not accounting.closes():
         raise RuntimeError(f"row accounting does not close: {accounting.per_file()}")
-    write_atomically(out_dir, lambda tmp: write_outputs(
+    notes = write_atomically(out_dir, lambda tmp: write_outputs(
         tmp, stays=stays, quarantine=quarantine, changes=changes, validation=validation, manifest=manifest))
     if progress:
         print(format_summary(summary, quarantine, synthetic), file=sys.stderr)
+    for line in notes + warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    if problems:
+        raise IngestError(f"{len(problems)} problem(s) with the deliveries; {out_dir} is written with status "
+                          f"'failed' so that quarantine.parquet can be read: " + " | ".join(problems))
     return IngestResult(stays, quarantine, changes, validation, manifest, summary, out_dir)
+
+
+def run_warnings(files: list[dict], changes: pd.DataFrame) -> list[str]:
+    """What the data manager should know although nothing failed: files nobody read, labels set
+    to missing because the vocabulary lacks them."""
+    lines = unmapped_warnings(changes)
+    stray = unexpected_files(files)
+    if stray:
+        lines.append(f"{len(stray)} file(s) under the raw folder match no source spec and were not read: "
+                     f"{', '.join(stray[:5])}{' ...' if len(stray) > 5 else ''} (listed in manifest.json 'files')")
+    return lines
 
 
 def _spec_hashes(specs: list[SourceSpec]) -> dict[str, str]:
@@ -414,15 +458,3 @@ def _spec_hashes(specs: list[SourceSpec]) -> dict[str, str]:
     folders = {s.path.parent for s in specs}
     paths = sorted({p for f in folders for p in f.rglob("*.yaml")} | {RULES_FILE, REPAIRS_FILE, CAPACITY_FILE})
     return {f"{p.parent.name}/{p.name}": sha256_of(p) for p in paths}
-
-
-def _refuse_quarantine(quarantine: pd.DataFrame) -> None:
-    if quarantine.empty:
-        return
-    first = quarantine.iloc[0]
-    raise IngestError(
-        f"--strict: {len(quarantine)} raw row(s) would be quarantined; the first: "
-        f"{locate(first['source_file'], first['sheet'] or None, int(first['source_row']))} failed "
-        f"{first['rule_id']} ({first['reason']}{'; ' + first['detail'] if first['detail'] else ''}). "
-        f"Fix the delivery or the source spec, or run without --strict to quarantine them."
-    )

@@ -18,13 +18,14 @@ import pandas as pd
 
 from lvv_eval.config import SPECS_DIR
 from lvv_eval.ingest.errors import SpecError
-from lvv_eval.ingest.mapping import by_unique
+from lvv_eval.ingest.mapping import by_unique, map_flags, map_labels
+from lvv_eval.ingest.redact import shape_only
 from lvv_eval.ingest.rules import Rule, evaluate, namespace
-from lvv_eval.ingest.spec import SourceSpec, read_spec_mapping
+from lvv_eval.ingest.spec import BOOL_FIELDS, SourceSpec, read_spec_mapping
 from lvv_eval.ingest.tracking import ChangeLog, apply_tracked
 
 REPAIRS_FILE = SPECS_DIR / "repairs.yaml"
-STAGES = ("raw", "text", "typed", "derived")
+STAGES = ("raw", "text", "labels", "typed", "derived")
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,25 @@ def swap_day_month(frame: pd.DataFrame, repair: Repair, spec: SourceSpec) -> Pro
     return {col: new}
 
 
+def unmapped_to_missing(frame: pd.DataFrame, repair: Repair, spec: SourceSpec) -> Proposal:
+    """Labels outside the spec's vocabulary in the descriptive fields ``params.fields`` become
+    missing (fields that define the outcome or the population are not listed: they quarantine)."""
+    out = {}
+    for fld in repair.params.get("fields", ()):
+        if fld not in frame.columns:
+            continue
+        if fld in spec.labels:
+            _, unmapped = map_labels(frame[fld], spec.labels[fld])
+        elif fld in BOOL_FIELDS:
+            flags = spec.flags
+            _, unmapped = map_flags(frame[fld], flags.get("true", ()), flags.get("false", ()), flags.get("missing", ()))
+        else:
+            continue
+        if unmapped.any():
+            out[fld] = frame[fld].where(~unmapped.to_numpy())
+    return out
+
+
 def _conditional(frame: pd.DataFrame, repair: Repair, issues: pd.DataFrame) -> Proposal:
     rule = Rule(repair.id, repair.label, "error", str(repair.when))
     hit = evaluate(rule, namespace(frame, issues), frame.index).fillna(False).to_numpy(dtype=bool)
@@ -148,6 +168,7 @@ ACTIONS: dict[str, Callable[[pd.DataFrame, Repair, SourceSpec], Proposal]] = {
     "sentinel_to_missing": sentinel_to_missing,
     "recode_labels": recode_labels,
     "swap_day_month": swap_day_month,
+    "unmapped_to_missing": unmapped_to_missing,
 }
 
 
@@ -175,6 +196,8 @@ def run_repairs(
 
             def func(f: pd.DataFrame, rep: Repair = rep, iss: pd.DataFrame = iss) -> Proposal:
                 return _conditional(f, rep, iss)
+        hidden = rep.params.get("log_values", True) is False
         frame = apply_tracked(frame, func, rule_id=rep.id, step=f"repair:{stage}", pilot=spec.pilot,
-                              log=log, column_names=column_names, redact=redact)
+                              log=log, column_names=column_names, redact=redact,
+                              shown=shape_only if hidden else None)
     return frame

@@ -12,9 +12,11 @@ Expressions see each field as a column with missing-value logic (dates as day nu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +58,30 @@ def load_rules(path: Path = RULES_FILE) -> list[Rule]:
     return rules
 
 
+PLACEHOLDER_FILLER = re.compile(r"[\W_0]*")
+
+
+@cache
+def load_placeholders(path: Path = RULES_FILE) -> frozenset[str]:
+    """Identifier values that stand for "no identifier" (``placeholder_ids`` in the rules file)."""
+    raw = read_spec_mapping(Path(path), "validation rules")
+    return frozenset(str(v).strip().casefold() for v in raw.get("placeholder_ids") or ())
+
+
+def placeholder_mask(values: pd.Series, placeholders: frozenset[str]) -> pd.Series:
+    """True where an identifier is a placeholder: a listed word (``onbekend``, ``n.b.``), or only
+    zeros, punctuation and spaces (``0``, ``-``, ``?``, ``000``); missing where it is missing."""
+    def one(v: str) -> bool:
+        norm = v.strip().casefold()
+        return norm in placeholders or PLACEHOLDER_FILLER.fullmatch(norm) is not None
+
+    text = values.astype("str")
+    out = pd.Series(pd.NA, index=values.index, dtype="boolean")
+    present = text.notna()
+    out[present] = [one(v) for v in text[present]]
+    return out
+
+
 def day_number(value: date | str) -> int:
     """Days since 1970-01-01 of a date (how rule expressions see dates)."""
     return int((pd.Timestamp(value) - pd.Timestamp("1970-01-01")).days)
@@ -91,6 +117,7 @@ def namespace(records: pd.DataFrame, issues: pd.DataFrame) -> dict[str, object]:
         any_unmapped=lambda exclude=(): flag("unmapped:", None, exclude),
         any_unparsed=lambda exclude=(): flag("unparsed:", None, exclude),
         malformed=lambda: flag("malformed:", None),
+        placeholder=lambda x: placeholder_mask(pd.Series(x, index=index), load_placeholders()),
         day=day_number,
         between=lambda x, lo, hi: (x >= lo) & (x <= hi),
         isin=lambda x, values: pd.Series(x, index=index).isin(list(values)).astype("boolean").mask(

@@ -8,7 +8,10 @@ Keys of a spec (see ``lvv_eval/sources/*.yaml`` for the five deliveries):
 
 - ``name``, ``pilot`` (one of config.PILOTS), ``description``.
 - ``files``: list of ``{pattern (glob under the raw folder), reader: csv|excel, delimiter,
-  encoding, header_row (1-based), sheets: [{name, header_row, constants}], constants}``.
+  encoding, header_row (1-based), sheets: [{name, header_row, constants}], constants, several}``;
+  ``several: true`` allows more than one file to match the pattern (default: one file).
+- ``max_lost_share``: the share of a table's rows that may be quarantined before the ingest
+  fails (default :data:`DEFAULT_MAX_LOST_SHARE`).
 - ``layout``: ``wide`` (a row per stay) or ``long`` (a row per event; then ``events.kinds``
   maps each event kind to the date field it fills, the field its value fills, and which kind
   opens a stay).
@@ -81,9 +84,10 @@ FIELDS: tuple[str, ...] = DATE_FIELDS + BOOL_FIELDS + INT_FIELDS + LABEL_FIELDS 
 _SPEC_KEYS = {
     "name", "pilot", "description", "files", "layout", "columns", "ignore_columns", "labels",
     "codebooks", "flags", "dates", "sentinels", "constants", "recodes",
-    "duplicates", "participation", "events", "derive",
+    "duplicates", "participation", "events", "derive", "max_lost_share",
 }
-_FILE_KEYS = {"pattern", "reader", "delimiter", "encoding", "header_row", "sheets", "constants"}
+DEFAULT_MAX_LOST_SHARE = 0.25
+_FILE_KEYS = {"pattern", "reader", "delimiter", "encoding", "header_row", "sheets", "constants", "several"}
 _SHEET_KEYS = {"name", "header_row", "constants"}
 _READERS = ("csv", "excel")
 _LAYOUTS = ("wide", "long")
@@ -109,6 +113,7 @@ class FileSpec:
     header_row: int = 1
     sheets: tuple[SheetSpec, ...] = ()
     constants: Mapping[str, Any] = field(default_factory=dict)
+    several: bool = False
 
 
 @dataclass(frozen=True)
@@ -157,6 +162,7 @@ class SourceSpec:
     participation: Mapping[str, Any] = field(default_factory=dict)
     events: Mapping[str, Any] = field(default_factory=dict)
     derive: tuple[Mapping[str, Any], ...] = ()
+    max_lost_share: float = DEFAULT_MAX_LOST_SHARE
 
     def fields(self) -> list[str]:
         """Harmonised fields this spec fills from raw columns."""
@@ -232,6 +238,7 @@ def _file(path: Path, raw: Mapping[str, Any]) -> FileSpec:
         header_row=int(raw.get("header_row", 1)),
         sheets=sheets,
         constants=dict(raw.get("constants") or {}),
+        several=bool(raw.get("several", False)),
     )
 
 
@@ -311,7 +318,15 @@ def _parse(path: Path, raw: Mapping[str, Any]) -> SourceSpec:
         participation=dict(raw.get("participation") or {}),
         events=dict(raw.get("events") or {}),
         derive=tuple(raw.get("derive") or ()),
+        max_lost_share=_share(path, raw.get("max_lost_share", DEFAULT_MAX_LOST_SHARE)),
     )
+
+
+def _share(path: Path, value: Any) -> float:
+    share = float(value)
+    if not 0 <= share <= 1:
+        raise _fail(path, f"max_lost_share must be a share between 0 and 1, got {value!r}")
+    return share
 
 
 def load_spec(path: Path) -> SourceSpec:

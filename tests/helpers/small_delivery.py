@@ -34,6 +34,7 @@ flags: {true: [J], false: [N]}
 dates: {formats: ["%d-%m-%Y"]}
 sentinels: ["-99"]
 constants: {data_cut_date: "2022-07-01"}
+max_lost_share: 1.0   # a delivery made mostly of faults, on purpose
 derive:
   - {field: in_covenant, method: covenant_from_exclusion}
 """
