@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -41,12 +42,27 @@ def read_stays(path: Path) -> pd.DataFrame:
     if not path.exists():
         raise UserError(f"{path} does not exist: run `lvv-eval ingest` first, or name a stays "
                         f"file with --stays")
+    failure = failed_ingest(path)
+    if failure:
+        raise UserError(f"{path} comes from an ingest that failed ({failure}); fix the deliveries and run "
+                        f"`lvv-eval ingest` again (its quarantine.parquet says which rows)")
     try:
         return coerce_stays(pd.read_parquet(path))
     except KeyError as exc:
         raise UserError(f"{path}: {exc.args[0]}") from exc
     except (ValueError, TypeError, OSError) as exc:
         raise UserError(f"{path}: not a stays table in the contract's types ({exc})") from exc
+
+
+def failed_ingest(stays_path: Path) -> str | None:
+    """The problems of the ingest that wrote ``stays_path`` when its manifest says it failed."""
+    try:
+        manifest = json.loads(stays_path.with_name("manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if isinstance(manifest, dict) and manifest.get("status") == "failed":
+        return "; ".join(manifest.get("problems") or ["status failed"])[:300]
+    return None
 
 
 def describe_source(path: Path) -> str:

@@ -219,6 +219,7 @@ def _finish_delivery(spec: SourceSpec, records: pd.DataFrame, ctx: _Context) -> 
     kept["stay_id"] = stay_ids(kept["person_id"], kept["admission_date"])
     kept["pilot"] = spec.pilot
     kept["source_file"] = kept["_file"]
+    kept["source_sheet"] = kept["_sheet"]
     kept["source_row"] = kept["_row"]
     return coerce_stays(kept), kept[["_file", "_sheet", "_row"]], outcome.merged
 

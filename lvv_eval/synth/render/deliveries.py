@@ -52,7 +52,7 @@ FAULT_COLUMNS = (
     "raw_value", "true_value", "expected_handling", "rule_id",
 )
 ROW_MAP_COLUMNS = ("source_file", "sheet", "source_row", "role", "stay_id")
-CONTRACT_FIELDS_NOT_DELIVERED = ("stay_id", "person_id", "pilot", "source_file", "source_row")
+CONTRACT_FIELDS_NOT_DELIVERED = ("stay_id", "person_id", "pilot", "source_file", "source_sheet", "source_row")
 
 
 class Cohort(Protocol):
