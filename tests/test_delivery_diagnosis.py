@@ -16,7 +16,14 @@ import xlsxwriter
 from lvv_eval.cli import main as cli_main
 from lvv_eval.ingest.errors import IngestError
 from lvv_eval.ingest.pipeline import run_ingest
-from tests.helpers.small_delivery import HEADER, ROWS, SPEC, write_delivery
+from tests.helpers.small_delivery import (
+    HEADER,
+    LONG_ROWS,
+    ROWS,
+    SPEC,
+    write_delivery,
+    write_long_delivery,
+)
 from tests.helpers.synthetic import mark_synthetic
 
 REAL_KEY = "k3Y-for-tests_0123456789-abcdefghijKLMN"
@@ -97,6 +104,25 @@ def test_reproduce_refuses_the_stays_of_a_failed_ingest(tmp_path, capsys):
     capsys.readouterr()
     assert cli_main(["reproduce", "--stays", str(tmp_path / "out" / "stays.parquet")]) == 2
     assert "failed" in capsys.readouterr().err
+
+
+# ---- point 13: a doubled event log folds back into the same stays -----------------------------
+
+def test_a_doubled_event_log_gives_the_same_stays_with_the_merges_logged(tmp_path):
+    raw, src = write_long_delivery(tmp_path / "once")
+    once = run_ingest(raw, tmp_path / "o1", sources_dir=src, progress=False)
+    doubled = [row for row in LONG_ROWS for _ in range(2)]  # every row twice, each copy right below it
+    raw, src = write_long_delivery(tmp_path / "twice", doubled)
+    twice = run_ingest(raw, tmp_path / "o2", sources_dir=src, progress=False)
+    columns = [c for c in once.stays.columns if c != "source_row"]
+    pd.testing.assert_frame_equal(once.stays[columns], twice.stays[columns])
+    merges = twice.changes[twice.changes["rule_id"] == "M_EXACT_DUPLICATE_EVENT"]
+    assert sorted(merges["source_row"]) == list(range(3, 2 * len(LONG_ROWS) + 2, 2))
+    assert merges["new_value"].iloc[0] == "kept long/e.csv row 2"
+    acc = twice.manifest["row_accounting"][0]
+    assert acc["closes"] and acc["merged"] == len(LONG_ROWS) + 1  # the doubled rows and C4's older intake
+    exit_row = merges[merges["source_row"] == 5]  # the copy of C1's exit names the stay it folded into
+    assert exit_row["stay_id"].iloc[0] == twice.stays.set_index("source_row").loc[2, "stay_id"]
 
 
 # ---- point 14: every file is accounted for; a copy beside the original is refused -------------

@@ -21,7 +21,7 @@ from lvv_eval.ingest.readers import column_text
 from lvv_eval.ingest.rules import Rule, confront
 from lvv_eval.ingest.tracking import REDACTED, ChangeLog, apply_tracked
 from lvv_eval.pseudonym import person_key
-from tests.helpers.small_delivery import HEADER, ROWS, SPEC, write_delivery
+from tests.helpers.small_delivery import HEADER, LONG_ROWS, LONG_SPEC, ROWS, SPEC, write_delivery
 from tests.helpers.synthetic import mark_synthetic
 
 
@@ -224,44 +224,6 @@ def test_rows_of_another_width_are_quarantined_not_fatal(tmp_path):
     assert q.loc[[9, 10], "rule_id"].tolist() == ["V_ROW_SHAPE", "V_ROW_SHAPE"]
     assert '"_extra": "<AAAAA;AAAA, 10 chars, #' in q.loc[9, "cells"]
     assert sorted(res.stays["source_row"]) == [2, 3, 8] and res.manifest["row_accounting_closes"]
-
-
-LONG_SPEC = """
-name: long
-pilot: Groningen
-layout: long
-files:
-  - {pattern: "long/*.csv", reader: csv, delimiter: ",", constants: {registration_group: official}}
-columns: {Client: source_id, Type: event_type, Date: event_date, Value: event_value, Mod: modified_date}
-events:
-  kinds:
-    intake: {date: admission_date, starts_stay: true}
-    scenario: {date: scenario_date, value: scenario}
-    exit: {date: exit_date, value: exit_reason}
-constants: {data_cut_date: "2022-07-01", sex: M, family: N, shelter_24h: J}
-max_lost_share: 1.0
-dates: {formats: ["%d-%m-%Y"]}
-flags: {true: [J], false: [N]}
-labels:
-  event_type: {Intake: intake, Scenario: scenario, Exit: exit}
-  exit_reason: {Vertrek: return_origin}
-  scenario: {Vertrek: departure}
-  sex: {M: male}
-derive:
-  - {field: in_covenant, method: covenant_from_exclusion}
-  - {field: mrt_referred, method: flag_from_date, source: mrt_date}
-"""
-LONG_ROWS = [
-    "C1,Intake,01-01-2020,,01-01-2020",   # 2: first stay of C1
-    "C1,Exit,01-03-2020,Vertrek,01-03-2020",  # 3: its exit
-    "C1,Intake,01-06-2020,,01-06-2020",   # 4: readmission, ongoing
-    "C2,Scenario,15-02-2020,Vertrek,",     # 5: scenario listed before the intake it belongs to
-    "C2,Intake,01-02-2020,,01-02-2020",   # 6
-    "C3,Exit,01-05-2020,Vertrek,",         # 7: exit of a client without intake
-    "C4,Intake,01-02-2020,,01-02-2020",   # 8: older record of the same intake
-    "C4,Intake,01-02-2020,,05-02-2020",   # 9: newer record: kept, takes the events
-    "C4,Exit,01-04-2020,Vertrek,",         # 10
-]
 
 
 def test_long_event_layout_folds_events_into_stays(tmp_path):

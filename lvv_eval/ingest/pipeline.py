@@ -23,7 +23,7 @@ from lvv_eval.files import sha256_of
 from lvv_eval.ingest import events as event_layout
 from lvv_eval.ingest.accounting import Accounting
 from lvv_eval.ingest.checks import check_skip_ids, loss_problems, strict_problems
-from lvv_eval.ingest.dedup import merge_duplicates
+from lvv_eval.ingest.dedup import log_merges, merge_duplicates
 from lvv_eval.ingest.derive import derive_fields
 from lvv_eval.ingest.errors import IngestError, locate
 from lvv_eval.ingest.inventory import take_inventory, unexpected_files
@@ -84,6 +84,7 @@ class _TableResult:
     non_participants: pd.DataFrame
     validation: pd.DataFrame
     folded: pd.DataFrame = field(default_factory=pd.DataFrame)
+    duplicates: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass
@@ -140,6 +141,10 @@ def _harmonise(table: RawTable, spec: SourceSpec, ctx: _Context, books: dict) ->
 
 def _process_table(table: RawTable, spec: SourceSpec, ctx: _Context, books: dict) -> _TableResult:
     check_columns(table, spec)
+    duplicates = pd.DataFrame()
+    if spec.layout == "long" and event_layout.DUPLICATE_EVENT_RULE not in ctx.skip:
+        frame, duplicates = event_layout.drop_exact_duplicates(table.frame)
+        table = replace(table, frame=frame)
     records, issues, fields, names = _harmonise(table, spec, ctx, books)
     owner = pd.Series(table.frame.index, index=table.frame.index)  # raw row -> row of its stay
     row_issues, row_fields, row_names = issues, fields, names  # per raw row, for quarantine details
@@ -164,7 +169,8 @@ def _process_table(table: RawTable, spec: SourceSpec, ctx: _Context, books: dict
     kept_owner = ~owner.isin(bad).to_numpy() & ~owner_out
     folded_rows = (owner != owner.index).to_numpy() & kept_owner
     folded = raw_meta[folded_rows].assign(_owner_row=table.frame["_row"].reindex(owner[folded_rows]).to_numpy())
-    return _TableResult(records.loc[inside].drop(index=bad), quarantine, raw_meta[owner_out], conf.summary, folded)
+    return _TableResult(records.loc[inside].drop(index=bad), quarantine, raw_meta[owner_out], conf.summary, folded,
+                        duplicates)
 
 
 def _non_participants(records: pd.DataFrame, spec: SourceSpec, skip: Collection[str]) -> pd.Series:
@@ -241,7 +247,7 @@ def _ingest_delivery(spec: SourceSpec, raw_dir: Path, ctx: _Context, progress: b
     accounting = Accounting()
     inputs: list[dict] = []
     books = _codebooks(raw_dir, spec, inputs)
-    valid_parts, folded_parts, quarantine_parts, validation_parts = [], [], [], []
+    valid_parts, folded_parts, quarantine_parts, validation_parts, duplicate_parts = [], [], [], [], []
     for fs in spec.files:
         for path in find_files(raw_dir, fs, spec.path):
             rel = path.relative_to(raw_dir).as_posix()
@@ -256,6 +262,7 @@ def _ingest_delivery(spec: SourceSpec, raw_dir: Path, ctx: _Context, progress: b
                     columns={"source_file": "_file", "sheet": "_sheet", "source_row": "_row"}), "quarantined")
                 accounting.add_rows(res.non_participants, "non_participants")
                 folded_parts.append(res.folded)
+                duplicate_parts.append(res.duplicates)
                 quarantine_parts.append(res.quarantine)
                 validation_parts.append(res.validation)
                 valid_parts.append(res.records)
@@ -267,6 +274,12 @@ def _ingest_delivery(spec: SourceSpec, raw_dir: Path, ctx: _Context, progress: b
     accounting.add_rows(kept, "stays")
     accounting.add_rows(merged, "merged")
     _account_folded(accounting, folded_parts, merged, local.log, spec.pilot)
+    duplicates = [d for d in duplicate_parts if len(d)]
+    if duplicates:  # doubled event rows, folded before the events were read
+        doubled = pd.concat(duplicates, ignore_index=True)
+        accounting.add_rows(doubled, "merged")
+        log_merges(doubled, spec.pilot, local.log)
+        merged = pd.concat([merged, doubled], ignore_index=True)
     return _DeliveryResult(inputs, stays, quarantine_parts, validation_parts, accounting, local.log.parts,
                            _rows_of_stays(kept, stays, folded_parts, merged))
 

@@ -60,3 +60,52 @@ def write_delivery(root: Path, rows: list[str] = ROWS, header: str = HEADER, spe
         mark_synthetic(raw)
     (src / "demo.yaml").write_text(spec, encoding="utf-8")
     return raw, src
+
+
+LONG_SPEC = """
+name: long
+pilot: Groningen
+layout: long
+files:
+  - {pattern: "long/*.csv", reader: csv, delimiter: ",", constants: {registration_group: official}}
+columns: {Client: source_id, Type: event_type, Date: event_date, Value: event_value, Mod: modified_date}
+events:
+  kinds:
+    intake: {date: admission_date, starts_stay: true}
+    scenario: {date: scenario_date, value: scenario}
+    exit: {date: exit_date, value: exit_reason}
+constants: {data_cut_date: "2022-07-01", sex: M, family: N, shelter_24h: J}
+max_lost_share: 1.0
+dates: {formats: ["%d-%m-%Y"]}
+flags: {true: [J], false: [N]}
+labels:
+  event_type: {Intake: intake, Scenario: scenario, Exit: exit}
+  exit_reason: {Vertrek: return_origin}
+  scenario: {Vertrek: departure}
+  sex: {M: male}
+derive:
+  - {field: in_covenant, method: covenant_from_exclusion}
+  - {field: mrt_referred, method: flag_from_date, source: mrt_date}
+"""
+LONG_ROWS = [
+    "C1,Intake,01-01-2020,,01-01-2020",   # 2: first stay of C1
+    "C1,Exit,01-03-2020,Vertrek,01-03-2020",  # 3: its exit
+    "C1,Intake,01-06-2020,,01-06-2020",   # 4: readmission, ongoing
+    "C2,Scenario,15-02-2020,Vertrek,",     # 5: scenario listed before the intake it belongs to
+    "C2,Intake,01-02-2020,,01-02-2020",   # 6
+    "C3,Exit,01-05-2020,Vertrek,",         # 7: exit of a client without intake
+    "C4,Intake,01-02-2020,,01-02-2020",   # 8: older record of the same intake
+    "C4,Intake,01-02-2020,,05-02-2020",   # 9: newer record: kept, takes the events
+    "C4,Exit,01-04-2020,Vertrek,",         # 10
+]
+
+
+def write_long_delivery(root: Path, rows: list[str] = LONG_ROWS) -> tuple[Path, Path]:
+    """A small event log (Groningen-like) with its spec, marked synthetic."""
+    raw, src = root / "raw", root / "src"
+    (raw / "long").mkdir(parents=True)
+    src.mkdir()
+    (raw / "long" / "e.csv").write_text("\n".join(["Client,Type,Date,Value,Mod", *rows]) + "\n")
+    mark_synthetic(raw)
+    (src / "long.yaml").write_text(LONG_SPEC)
+    return raw, src
