@@ -106,6 +106,63 @@ def test_reproduce_refuses_the_stays_of_a_failed_ingest(tmp_path, capsys):
     assert "failed" in capsys.readouterr().err
 
 
+# ---- point 12: the cause of a header problem is named (missing, title rows, encoding, BOM) ----
+
+def test_a_missing_header_line_is_named_as_such_without_the_data(tmp_path):
+    raw, src = write_delivery(tmp_path, rows=ROWS[1:], header=ROWS[0])  # the header line is gone
+    with pytest.raises(IngestError, match="no header: file demo/d.csv: none of the 10 column names") as info:
+        run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)
+    assert "RTM" not in str(info.value)  # the data row is not printed
+
+
+def test_title_rows_above_the_header_are_skipped_in_excel_and_text(tmp_path):
+    raw, src = tmp_path / "raw", tmp_path / "src"
+    (raw / "x").mkdir(parents=True)
+    src.mkdir()
+    wb = xlsxwriter.Workbook(raw / "x" / "book.xlsx")
+    ws = wb.add_worksheet("Blad1")
+    ws.write_row(0, 0, ["Overzicht LVV Utrecht, peildatum 1 juli 2022"])
+    ws.write_row(2, 0, ["Clientnr", "Instroom", "Geslacht", "Gezin", "24u", "MRT"])
+    ws.write_row(3, 0, ["A1", "01-03-2020", "M", "N", "N", "N"])
+    wb.close()
+    mark_synthetic(raw)
+    (src / "x.yaml").write_text(
+        "name: x\npilot: Utrecht\nfiles:\n  - {pattern: 'x/*.xlsx', reader: excel, sheets: [{name: Blad1}], "
+        "constants: {registration_group: official}}\ncolumns: {Clientnr: source_id, Instroom: admission_date, "
+        "Geslacht: sex, Gezin: family, 24u: shelter_24h, MRT: mrt_referred}\nlabels: {sex: {M: male}}\n"
+        "flags: {true: [J], false: [N]}\ndates: {formats: ['%d-%m-%Y']}\nconstants: {data_cut_date: '2022-07-01'}\n"
+        "derive:\n  - {field: in_covenant, method: covenant_from_exclusion}\n")
+    res = run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)
+    assert res.stays["source_row"].tolist() == [4]
+    assert any("the header is on row 3, not on row 1" in w for w in res.manifest["warnings"])
+    raw2, src2 = write_delivery(tmp_path / "csv", rows=ROWS, header="Export LVV Rotterdam\n;;\n" + HEADER)
+    res2 = run_ingest(raw2, tmp_path / "out2", sources_dir=src2, progress=False)
+    assert sorted(res2.stays["source_row"]) == [4, 5, 10]  # line numbers as the file shows them
+
+
+@pytest.mark.parametrize(("data", "words"), [
+    (lambda text: text.encode("utf-16"), "is UTF-16 (little-endian)"),
+    (lambda text: b"\xef\xbb\xbf" + text.encode("utf-8"), "starts with a UTF-8 byte-order mark"),
+])
+def test_a_file_in_another_encoding_is_named(tmp_path, data, words):
+    raw, src = write_delivery(tmp_path)
+    text = (raw / "demo" / "d.csv").read_bytes().decode("cp1252")
+    (raw / "demo" / "d.csv").write_bytes(data(text))
+    mark_synthetic(raw)
+    with pytest.raises(IngestError, match="wrong encoding") as info:
+        run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)
+    assert words in str(info.value) and "cp1252" in str(info.value)
+
+
+def test_a_stray_byte_order_mark_before_the_header_is_dropped(tmp_path):
+    raw, src = write_delivery(tmp_path, spec=SPEC.replace("cp1252", "utf-8"))
+    text = (raw / "demo" / "d.csv").read_bytes().decode("cp1252")
+    (raw / "demo" / "d.csv").write_bytes(("\ufeff\ufeff" + text).encode("utf-8"))  # a BOM twice
+    mark_synthetic(raw)
+    res = run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)
+    assert sorted(res.stays["source_row"]) == [2, 3, 8]
+
+
 # ---- point 13: a doubled event log folds back into the same stays -----------------------------
 
 def test_a_doubled_event_log_gives_the_same_stays_with_the_merges_logged(tmp_path):

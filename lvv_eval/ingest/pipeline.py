@@ -44,7 +44,7 @@ from lvv_eval.ingest.output import (
 )
 from lvv_eval.ingest.pseudonymise import person_ids, resolve_key, stay_ids
 from lvv_eval.ingest.quarantine import build_quarantine, empty_quarantine, issue_details
-from lvv_eval.ingest.readers import RawTable, find_files, read_file, read_text
+from lvv_eval.ingest.readers import RawTable, find_files, header_note, read_file, read_text
 from lvv_eval.ingest.repairs import REPAIRS_FILE, Repair, load_repairs, run_repairs
 from lvv_eval.ingest.rules import (
     RULES_FILE,
@@ -104,7 +104,7 @@ def _codebooks(raw_dir: Path, spec: SourceSpec, inputs: list[dict]) -> dict[str,
         fs = FileSpec(pattern=cb.pattern, reader="csv", delimiter=cb.delimiter, encoding=cb.encoding)
         path = find_files(raw_dir, fs, spec.path)[0]
         rel = path.relative_to(raw_dir).as_posix()
-        table = read_text(path, rel, fs)
+        table = read_text(path, rel, fs, [cb.code_column, cb.label_column], spec.path.name)
         for col in (cb.code_column, cb.label_column):
             if col not in table.columns:
                 raise IngestError(f"missing column: {locate(rel, column=col)} (code book named in "
@@ -251,10 +251,14 @@ def _ingest_delivery(spec: SourceSpec, raw_dir: Path, ctx: _Context, progress: b
     for fs in spec.files:
         for path in find_files(raw_dir, fs, spec.path):
             rel = path.relative_to(raw_dir).as_posix()
-            tables = read_file(path, rel, fs)
+            tables = read_file(path, rel, fs, [*spec.columns, *spec.ignore_columns], spec.path.name)
+            declared = {s.name: s.header_row for s in fs.sheets}
+            notes = [header_note(t, declared.get(t.sheet, fs.header_row)) for t in tables]
             inputs.append({"file": rel, "source_spec": spec.path.name, "pilot": spec.pilot, "role": "delivery",
                            "sha256": sha256_of(path), "bytes": path.stat().st_size,
-                           "rows": {t.sheet or "": len(t.frame) for t in tables}})
+                           "rows": {t.sheet or "": len(t.frame) for t in tables},
+                           "header_rows": {t.sheet or "": t.header_row for t in tables},
+                           "notes": [n for n in notes if n]})
             for table in tables:
                 res = _process_table(table, spec, local, books)
                 accounting.add_raw(spec.pilot, table.frame)
@@ -420,7 +424,7 @@ def run_ingest(
     summary = delivery_summary(accounting, quarantine, changes)
     limits = {s.pilot: (s.max_lost_share if max_lost_share is None else max_lost_share) for s in specs}
     problems = loss_problems(accounting.per_file(), limits) + (strict_problems(quarantine) if strict else [])
-    warnings = run_warnings(files, changes)
+    warnings = run_warnings(files, changes, inputs)
     manifest = {
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "status": "failed" if problems else "ok",
@@ -455,10 +459,11 @@ def run_ingest(
     return IngestResult(stays, quarantine, changes, validation, manifest, summary, out_dir)
 
 
-def run_warnings(files: list[dict], changes: pd.DataFrame) -> list[str]:
-    """What the data manager should know although nothing failed: files nobody read, labels set
-    to missing because the vocabulary lacks them."""
-    lines = unmapped_warnings(changes)
+def run_warnings(files: list[dict], changes: pd.DataFrame, inputs: list[dict]) -> list[str]:
+    """What the data manager should know although nothing failed: a header found below title
+    rows, files nobody read, labels set to missing because the vocabulary lacks them."""
+    lines = [note for entry in inputs for note in entry.get("notes", ())]
+    lines += unmapped_warnings(changes)
     stray = unexpected_files(files)
     if stray:
         lines.append(f"{len(stray)} file(s) under the raw folder match no source spec and were not read: "
