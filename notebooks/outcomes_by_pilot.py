@@ -33,7 +33,14 @@ from IPython.display import Markdown, display
 
 from lvv_eval import analysis as A
 from lvv_eval.analysis.plots import plot_cumulative_incidence, plot_rates
-from lvv_eval.report.notebook import banner, check_parameters, load_stays, provenance, save_figure, save_table
+from lvv_eval.report.notebook import (
+    banner,
+    check_parameters,
+    load_stays,
+    provenance,
+    save_figure,
+    save_table,
+)
 
 check_parameters(
     {"scheme": scheme, "cause": cause, "lang": lang, "horizon_days": horizon_days, "n_boot": n_boot,
