@@ -30,8 +30,8 @@ bench: setup  ## speed and memory figures quoted in the issues
 	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done
 
 clean-data:  ## remove generated data and reports (raw synthetic data is rebuilt by make run)
-	rm -rf data_raw/synthetic
-	find data_clean reports -mindepth 1 ! -name README.md -exec rm -rf {} +
+	rm -rf data_raw/synthetic data_clean
+	find reports -mindepth 1 ! -name README.md -exec rm -rf {} +
 
 r-reference:  ## regenerate the cached R outputs under tests/reference (needs R: survival, cmprsk, sandwich)
 	Rscript tests/reference/r_reference.R tests/reference

@@ -1,7 +1,8 @@
 """Every path and fixed constant of the toolkit, in one place.
 
 Set ``LVV_DATA_ROOT`` to point the toolkit at another folder that holds ``data_raw/``,
-``data_clean/`` and ``reports/`` (for example a secured share with real deliveries).
+``data_clean/`` and ``reports/`` (for example a secured share with real deliveries); the layout
+and what makes a data root real are described in :mod:`lvv_eval.dataroot`.
 """
 
 from __future__ import annotations
@@ -29,9 +30,12 @@ def raw_dir() -> Path:
     return data_root() / "data_raw"
 
 
+SYNTHETIC_SUBDIR = "synthetic"
+
+
 def synthetic_dir() -> Path:
     """Where ``lvv-eval synth`` writes the default synthetic deliveries."""
-    return raw_dir() / "synthetic"
+    return raw_dir() / SYNTHETIC_SUBDIR
 
 
 def clean_dir() -> Path:

@@ -10,15 +10,42 @@ import pandas as pd
 
 from lvv_eval.config import DEMO_PSEUDONYM_KEY, PSEUDONYM_KEY_ENV
 
+MIN_KEY_LENGTH = 32
+MIN_KEY_DISTINCT = 10
+
 
 class MissingPseudonymKeyError(RuntimeError):
-    """Real (non-synthetic) data were to be pseudonymised without a secret key."""
+    """Real (non-synthetic) data were to be pseudonymised without a (strong enough) secret key."""
+
+
+def key_weakness(key: str) -> str | None:
+    """Why ``key`` is too weak to pseudonymise real data (``None`` when it is strong enough).
+
+    The key is the only secret between a V-number and its ``person_id``: whoever can guess it can
+    hash every known V-number and re-identify the people. A key of at least
+    :data:`MIN_KEY_LENGTH` characters with :data:`MIN_KEY_DISTINCT` different characters (such as
+    ``secrets.token_urlsafe(32)``) cannot be found by trying keys; the public demo key is no secret.
+    """
+    if key == DEMO_PSEUDONYM_KEY:
+        return "it is the public demo key of the SYNTHETIC data"
+    if len(key) < MIN_KEY_LENGTH:
+        return f"it has {len(key)} characters; at least {MIN_KEY_LENGTH} are needed"
+    if len(set(key)) < MIN_KEY_DISTINCT:
+        return f"it uses only {len(set(key))} different characters; at least {MIN_KEY_DISTINCT} are needed"
+    return None
 
 
 def pseudonym_key(synthetic: bool) -> bytes:
     """The HMAC key: from ``LVV_PSEUDONYM_KEY``; the documented demo key only for SYNTHETIC data."""
     key = os.environ.get(PSEUDONYM_KEY_ENV)
     if key:
+        weakness = key_weakness(key)
+        if weakness:
+            raise MissingPseudonymKeyError(
+                f"{PSEUDONYM_KEY_ENV} is too weak to pseudonymise person ids: {weakness}. Whoever guesses "
+                f"the key can hash known V-numbers and re-identify people; make one with "
+                f"`python -c \"import secrets; print(secrets.token_urlsafe(32))\"` and keep it outside "
+                f"the repository.")
         return key.encode("utf-8")
     if synthetic:
         return DEMO_PSEUDONYM_KEY.encode("utf-8")

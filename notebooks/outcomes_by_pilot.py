@@ -33,7 +33,14 @@ from IPython.display import Markdown, display
 
 from lvv_eval import analysis as A
 from lvv_eval.analysis.plots import plot_cumulative_incidence, plot_rates
-from lvv_eval.report.notebook import banner, check_parameters, load_stays, save_figure, save_table
+from lvv_eval.report.notebook import (
+    banner,
+    check_parameters,
+    load_stays,
+    provenance,
+    save_figure,
+    save_table,
+)
 
 check_parameters(
     {"scheme": scheme, "cause": cause, "lang": lang, "horizon_days": horizon_days, "n_boot": n_boot,
@@ -42,7 +49,7 @@ check_parameters(
      "adjust": list, "stays_path": str},
 )
 stays, synthetic = load_stays(stays_path)
-display(Markdown(banner(synthetic, lang)))
+display(Markdown(banner(provenance(stays_path), lang)))
 tte = A.time_to_event(stays, scheme)
 print(f"{len(stays):,} stays, {stays.person_id.nunique():,} persons; classes: {tte.attrs['coding'].classes}")
 

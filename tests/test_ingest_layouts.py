@@ -19,6 +19,7 @@ import yaml
 
 from lvv_eval.config import SOURCES_DIR
 from lvv_eval.ingest.pipeline import run_ingest
+from tests.helpers.synthetic import mark_synthetic
 
 deliveries = pytest.importorskip("lvv_eval.synth.render.deliveries")
 calibrate = pytest.importorskip("lvv_eval.synth.calibrate")
@@ -43,8 +44,7 @@ def original(tmp_path_factory) -> Path:
     deliveries.write_deliveries(cohort, full, seed=cohort.seed)
     raw = tmp_path_factory.mktemp("orig")
     shutil.copytree(full / "rotterdam", raw / "rotterdam")
-    (raw / "README.md").write_text("SYNTHETIC test delivery\n")
-    return raw
+    return mark_synthetic(raw)
 
 
 def _redate(value: str) -> str:
@@ -71,7 +71,7 @@ def rerender(original: Path, target: Path) -> None:
     writer.writerows(body)
     (folder / "export_rotterdam_v2.txt").write_text(buf.getvalue(), encoding="utf-8")
     shutil.copy(next((original / "rotterdam").glob("codeboek_*.csv")), folder / "codebook_exit.csv")
-    (target / "README.md").write_text("SYNTHETIC test delivery\n")
+    mark_synthetic(target)
 
 
 def sixth_spec(sources: Path) -> Path:

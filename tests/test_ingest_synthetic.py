@@ -117,7 +117,7 @@ def test_ingested_stays_equal_the_truth_table(result, key):
     stays = result.stays.set_index("stay_id").sort_index()
     assert list(stays.index) == list(truth.index)
     for col in STAYS_COLUMNS:
-        if col in ("stay_id", "source_file", "source_row"):
+        if col in ("stay_id", "source_file", "source_sheet", "source_row"):
             continue
         a, b = stays[col], truth[col]
         if col == "age_at_admission":
@@ -130,9 +130,15 @@ def test_ingested_stays_equal_the_truth_table(result, key):
         assert same.all(), f"{col}: {int((~same).sum())} differ, e.g. {a[~same].head(3).to_dict()} vs {b[~same].head(3).to_dict()}"
 
 
-def test_stays_meet_the_contract_and_carry_provenance(result):
+def test_stays_meet_the_contract_and_carry_provenance(result, key):
     validate_stays(result.stays)
     assert result.stays["source_file"].notna().all() and (result.stays["source_row"] >= 2).all()
+    # file, sheet and row name one raw row each (Amsterdam's two sheets share row numbers)
+    assert not result.stays.duplicated(["source_file", "source_sheet", "source_row"]).any()
+    stay_rows = key["row_map"][key["row_map"]["role"] == "stay"]
+    mine = set(zip(result.stays["source_file"], result.stays["source_sheet"].fillna(""),
+                   result.stays["source_row"].astype(str), strict=True))
+    assert mine == set(zip(stay_rows["source_file"], stay_rows["sheet"], stay_rows["source_row"], strict=True))
     assert list(result.stays["exit_reason"].cat.categories)[0] == "residence_permit"
 
 
@@ -181,7 +187,8 @@ def test_cli_ingest_prints_summary_and_writes(raw_dir, tmp_path, capsys):
     assert code == 0
     err = capsys.readouterr().err
     assert "Utrecht:" in err and "R_OLD_DEFINITION_TEMPORARY" in err and "rows in" in err
-    assert "row 150" in err or "zie dossier" in err  # unmapped labels are named by file/row/column
+    assert "row " in err and "column '" in err and "unmapped -> V_EXIT_LABEL_MAPPED" in err  # named by file/row/column
+    assert "zie dossier" not in err  # ... without the cell's content
 
 
 def test_strict_refuses_quarantine_with_a_located_message(raw_dir, tmp_path, capsys):
@@ -189,7 +196,10 @@ def test_strict_refuses_quarantine_with_a_located_message(raw_dir, tmp_path, cap
     assert code == 2
     err = capsys.readouterr().err
     assert "--strict" in err and "row" in err and "file" in err
-    assert not (tmp_path / "c").exists()
+    manifest = json.loads((tmp_path / "c" / "manifest.json").read_text())  # written, marked failed
+    quarantine = pd.read_parquet(tmp_path / "c" / "quarantine.parquet")
+    assert manifest["status"] == "failed"
+    assert len(manifest["problems"]) == quarantine.groupby(["pilot", "rule_id"]).ngroups
 
 
 def test_skipping_a_step_changes_the_result(raw_dir, tmp_path, result):

@@ -21,59 +21,8 @@ from lvv_eval.ingest.readers import column_text
 from lvv_eval.ingest.rules import Rule, confront
 from lvv_eval.ingest.tracking import REDACTED, ChangeLog, apply_tracked
 from lvv_eval.pseudonym import person_key
-
-SPEC = """
-name: demo
-pilot: Rotterdam
-files:
-  - pattern: "demo/*.csv"
-    reader: csv
-    delimiter: ";"
-    encoding: cp1252
-    constants: {registration_group: official}
-columns:
-  Clientnr: source_id
-  Datum instroom: admission_date
-  Datum uitstroom: exit_date
-  Reden: exit_reason
-  Geslacht: sex
-  Leeftijd: age_at_admission
-  24u: shelter_24h
-  Gezin: family
-  MRT: mrt_referred
-ignore_columns: [Opmerking]
-labels:
-  exit_reason: {"1": residence_permit, "2": return_origin}
-  sex: {M: male, V: female}
-flags: {true: [J], false: [N]}
-dates: {formats: ["%d-%m-%Y"]}
-sentinels: ["-99"]
-constants: {data_cut_date: "2022-07-01"}
-derive:
-  - {field: in_covenant, method: covenant_from_exclusion}
-"""
-HEADER = "Clientnr;Datum instroom;Datum uitstroom;Reden;Geslacht;Leeftijd;24u;Gezin;MRT;Opmerking"
-ROWS = [
-    "RTM-1;01-03-2020;;;M;40;J;N;N;caf\xe9",      # line 2: a good ongoing stay
-    "RTM-2 ;01-03-2020;02-04-2020;1;V;-99;N;N;N;",  # line 3: trailing space, sentinel age
-    "RTM-3;;02-01-2020;1;V;30;N;N;N;",              # line 4: no admission date
-    "RTM-4;01-03-2020;02-04-2020;zie dossier;V;30;N;N;N;",  # line 5: unmapped exit label
-    "RTM-4;01-03-2020;02-04-2020;zie dossier;V;30;N;N;N;",  # line 6: same again
-    "RTM-5;20-03-2020;03-01-2020;2;M;50;J;N;N;",    # line 7: exit 3 Jan before admission; swap gives 1 Mar: still before
-    "RTM-6;01-03-2020;04-02-2020;2;M;51;J;N;N;",    # line 8: swap gives 2 Apr 2020: repaired
-]
-
-
-def write_delivery(root: Path, rows: list[str] = ROWS, header: str = HEADER, spec: str = SPEC,
-                   synthetic: bool = True) -> tuple[Path, Path]:
-    raw, src = root / "raw", root / "src"
-    (raw / "demo").mkdir(parents=True)
-    src.mkdir()
-    (raw / "demo" / "d.csv").write_bytes(("\n".join([header, *rows]) + "\n").encode("cp1252"))
-    if synthetic:
-        (raw / "README.md").write_text("SYNTHETIC data for a test\n")
-    (src / "demo.yaml").write_text(spec, encoding="utf-8")
-    return raw, src
+from tests.helpers.small_delivery import HEADER, LONG_ROWS, LONG_SPEC, ROWS, SPEC, write_delivery
+from tests.helpers.synthetic import mark_synthetic
 
 
 @pytest.fixture
@@ -88,7 +37,7 @@ def test_small_delivery_end_to_end(delivery, tmp_path):
     assert sorted(res.stays["source_row"]) == [2, 3, 8]
     assert res.quarantine.set_index("source_row")["rule_id"].to_dict() == {
         4: "V_ADMISSION_PRESENT", 5: "V_EXIT_LABEL_MAPPED", 6: "V_EXIT_LABEL_MAPPED", 7: "V_EXIT_BEFORE_ADMISSION"}
-    assert "column 'Reden' value 'zie dossier' unmapped" in res.quarantine.set_index("source_row").loc[5, "detail"]
+    assert "column 'Reden' value <aaa aaaaaaa, 11 chars, #" in res.quarantine.set_index("source_row").loc[5, "detail"]
     by_rule = res.changes.groupby("rule_id")["source_row"].apply(list).to_dict()
     assert by_rule == {"R_TRIM_WHITESPACE": [3], "R_SENTINEL_TO_MISSING": [3], "R_DAYMONTH_SWAP": [8]}
     swap = res.changes[res.changes["rule_id"] == "R_DAYMONTH_SWAP"].iloc[0]
@@ -140,6 +89,7 @@ def test_repairs_can_be_switched_off_by_id(delivery, tmp_path):
 def test_bad_input_gives_one_clear_message_and_writes_nothing(tmp_path, mutate, words):
     raw, src = write_delivery(tmp_path)
     mutate(raw, src)
+    mark_synthetic(raw)
     with pytest.raises(IngestError) as info:
         run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)
     message = str(info.value)
@@ -156,7 +106,7 @@ def test_wrong_sheet_is_named_with_the_sheets_there_are(tmp_path):
     wb = xlsxwriter.Workbook(raw / "x" / "book.xlsx")
     wb.add_worksheet("Blad1").write_row(0, 0, ["Clientnr"])
     wb.close()
-    (raw / "README.md").write_text("SYNTHETIC\n")
+    mark_synthetic(raw)
     (src / "x.yaml").write_text("name: x\npilot: Utrecht\nfiles:\n  - {pattern: 'x/*.xlsx', reader: excel, "
                                 "sheets: [{name: Deelnemers}]}\ncolumns: {Clientnr: source_id}\n")
     with pytest.raises(IngestError, match=r"wrong sheet: file x/book.xlsx has no sheet 'Deelnemers' \(sheets: \['Blad1'\]\)"):
@@ -168,10 +118,11 @@ def test_real_data_without_a_key_are_refused(tmp_path, monkeypatch):
     monkeypatch.delenv("LVV_PSEUDONYM_KEY", raising=False)
     with pytest.raises(IngestError, match="LVV_PSEUDONYM_KEY"):
         run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)
-    monkeypatch.setenv("LVV_PSEUDONYM_KEY", "a-secret-for-the-test")
+    secret = "a-secret-for-the-test-0123456789abcdef"
+    monkeypatch.setenv("LVV_PSEUDONYM_KEY", secret)
     res = run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)
     assert res.manifest["synthetic"] is False
-    assert res.stays["person_id"].iloc[0] == person_key("RTM-1", "Rotterdam", b"a-secret-for-the-test")
+    assert res.stays.set_index("source_row").loc[2, "person_id"] == person_key("RTM-1", "Rotterdam", secret.encode())
 
 
 def test_a_failed_run_leaves_the_previous_output_intact(delivery, tmp_path):
@@ -180,7 +131,8 @@ def test_a_failed_run_leaves_the_previous_output_intact(delivery, tmp_path):
     run_ingest(raw, out, sources_dir=src, progress=False)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     (raw / "demo" / "d.csv").write_bytes(b"")
-    with pytest.raises(IngestError):
+    mark_synthetic(raw)
+    with pytest.raises(IngestError, match="empty file"):
         run_ingest(raw, out, sources_dir=src, progress=False)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
@@ -189,6 +141,7 @@ def test_a_failed_run_leaves_the_previous_output_intact(delivery, tmp_path):
 def test_cli_reports_a_user_error_in_one_line(delivery, tmp_path, capsys):
     raw, src = delivery
     (raw / "demo" / "d.csv").unlink()
+    mark_synthetic(raw)
     code = cli_main(["ingest", "--raw-dir", str(raw), "--out-dir", str(tmp_path / "o"), "--sources-dir", str(src)])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and err[0].startswith("lvv-eval ingest: error: missing file")
@@ -317,45 +270,8 @@ def test_rows_of_another_width_are_quarantined_not_fatal(tmp_path):
     res = run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)
     q = res.quarantine.set_index("source_row")
     assert q.loc[[9, 10], "rule_id"].tolist() == ["V_ROW_SHAPE", "V_ROW_SHAPE"]
-    assert '"_extra": "EXTRA;MORE"' in q.loc[9, "raw_values"]
+    assert '"_extra": "<AAAAA;AAAA, 10 chars, #' in q.loc[9, "cells"]
     assert sorted(res.stays["source_row"]) == [2, 3, 8] and res.manifest["row_accounting_closes"]
-
-
-LONG_SPEC = """
-name: long
-pilot: Groningen
-layout: long
-files:
-  - {pattern: "long/*.csv", reader: csv, delimiter: ",", constants: {registration_group: official}}
-columns: {Client: source_id, Type: event_type, Date: event_date, Value: event_value, Mod: modified_date}
-events:
-  kinds:
-    intake: {date: admission_date, starts_stay: true}
-    scenario: {date: scenario_date, value: scenario}
-    exit: {date: exit_date, value: exit_reason}
-constants: {data_cut_date: "2022-07-01", sex: M, family: N, shelter_24h: J}
-dates: {formats: ["%d-%m-%Y"]}
-flags: {true: [J], false: [N]}
-labels:
-  event_type: {Intake: intake, Scenario: scenario, Exit: exit}
-  exit_reason: {Vertrek: return_origin}
-  scenario: {Vertrek: departure}
-  sex: {M: male}
-derive:
-  - {field: in_covenant, method: covenant_from_exclusion}
-  - {field: mrt_referred, method: flag_from_date, source: mrt_date}
-"""
-LONG_ROWS = [
-    "C1,Intake,01-01-2020,,01-01-2020",   # 2: first stay of C1
-    "C1,Exit,01-03-2020,Vertrek,01-03-2020",  # 3: its exit
-    "C1,Intake,01-06-2020,,01-06-2020",   # 4: readmission, ongoing
-    "C2,Scenario,15-02-2020,Vertrek,",     # 5: scenario listed before the intake it belongs to
-    "C2,Intake,01-02-2020,,01-02-2020",   # 6
-    "C3,Exit,01-05-2020,Vertrek,",         # 7: exit of a client without intake
-    "C4,Intake,01-02-2020,,01-02-2020",   # 8: older record of the same intake
-    "C4,Intake,01-02-2020,,05-02-2020",   # 9: newer record: kept, takes the events
-    "C4,Exit,01-04-2020,Vertrek,",         # 10
-]
 
 
 def test_long_event_layout_folds_events_into_stays(tmp_path):
@@ -363,7 +279,7 @@ def test_long_event_layout_folds_events_into_stays(tmp_path):
     (raw / "long").mkdir(parents=True)
     src.mkdir()
     (raw / "long" / "e.csv").write_text("\n".join(["Client,Type,Date,Value,Mod", *LONG_ROWS]) + "\n")
-    (raw / "README.md").write_text("SYNTHETIC\n")
+    mark_synthetic(raw)
     (src / "long.yaml").write_text(LONG_SPEC)
     res = run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)
     stays = res.stays.set_index("source_row")
@@ -402,7 +318,7 @@ def test_excel_cells_beyond_the_header_are_an_error(tmp_path):
     ws.write_row(1, 0, ["V1"])
     ws.write_row(2, 0, ["V2", "stray note"])
     wb.close()
-    (raw / "README.md").write_text("SYNTHETIC\n")
+    mark_synthetic(raw)
     (src / "x.yaml").write_text("name: x\npilot: Utrecht\nfiles:\n  - {pattern: 'x/*.xlsx', reader: excel, "
                                 "sheets: [{name: Blad1}]}\ncolumns: {Clientnr: source_id}\n")
     with pytest.raises(IngestError, match=r"sheet 'Blad1', row 3: cells to the right of the last named column"):

@@ -4,7 +4,9 @@ Every verb is a module of this package offering ``add_arguments(parser)`` and
 ``run_cli(args) -> int``; this module only wires them up, so that adding a verb is one module and
 one entry in :data:`VERBS`. Options shared by several verbs live in :mod:`lvv_eval.cli.common`.
 The library never imports this package: its user-facing errors derive from
-:class:`lvv_eval.errors.UserError`, which :func:`main` turns into one line on stderr and exit 2.
+:class:`lvv_eval.errors.UserError`, which :func:`main` turns into one line on stderr and exit 2;
+so are operating-system errors (a read-only folder, a full disk, a path under a file) and
+argument errors.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from lvv_eval.errors import UserError
 
@@ -27,15 +30,31 @@ VERBS: dict[str, tuple[str, str]] = {
 }
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr (exit 2); ``--help`` shows the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``<prog>: error: <message>`` and exit with 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def os_error_message(exc: OSError) -> str:
+    """One line naming the path and the cause of an operating-system error."""
+    cause = exc.strerror or str(exc) or type(exc).__name__
+    paths = [p for p in (exc.filename, exc.filename2) if p not in (None, "")]
+    where = " -> ".join(str(p) for p in paths) if paths else "a file or folder"
+    return f"cannot read or write {where}: {cause}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-command per available stage."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="lvv-eval",
         description="Harmonise, reproduce and analyse the LVV pilot deliveries (one verb per stage).",
         epilog="`lvv-eval run` runs every stage on the default SYNTHETIC data; "
         "`lvv-eval VERB --help` shows a verb's options.",
     )
-    sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB", parser_class=OneLineParser)
     for verb, (module_name, help_text) in VERBS.items():
         module = importlib.import_module(module_name)
         p = sub.add_parser(verb, help=help_text, description=help_text)
@@ -46,11 +65,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lvv-eval`` console script."""
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or an argument error already printed in one line
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         return int(args._module.run_cli(args) or 0)
     except UserError as exc:
         print(f"lvv-eval {args.verb}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # read-only folder, full disk, a path under a file, ...
+        print(f"lvv-eval {args.verb}: error: {os_error_message(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -12,17 +12,25 @@ from lvv_eval import config
 from lvv_eval.capacity import find_capacity
 from lvv_eval.errors import UserError
 from lvv_eval.measures.definitions import Definitions, DefinitionsError, load_definitions
+from lvv_eval.provenance import stays_provenance
 from lvv_eval.schema import coerce_stays
+
+
+def path_argument(text: str) -> Path:
+    """An argparse type for paths: an empty path is an error, not the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path; name a file or folder")
+    return Path(text)
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     """Options naming the stays table and the definitions file."""
-    parser.add_argument("--stays", type=Path, default=None,
+    parser.add_argument("--stays", type=path_argument, default=None,
                         help="stays table in the stays contract (default: data_clean/stays.parquet; "
                              "the generator's truth is data_raw/synthetic/_answer_key/truth_stays.parquet)")
-    parser.add_argument("--definitions", type=Path, default=None,
+    parser.add_argument("--definitions", type=path_argument, default=None,
                         help="definitions YAML (default: the package's specs/definitions.yaml)")
-    parser.add_argument("--capacity", type=Path, default=None,
+    parser.add_argument("--capacity", type=path_argument, default=None,
                         help="agreed places per pilot, YAML like the package's specs/capacity.yaml "
                              "or CSV with its columns (default: capacity.csv beside the stays file, "
                              "else specs/capacity.yaml)")
@@ -38,6 +46,10 @@ def read_stays(path: Path) -> pd.DataFrame:
     if not path.exists():
         raise UserError(f"{path} does not exist: run `lvv-eval ingest` first, or name a stays "
                         f"file with --stays")
+    failure = failed_ingest(path)
+    if failure:
+        raise UserError(f"{path} comes from an ingest that failed ({failure}); fix the deliveries and run "
+                        f"`lvv-eval ingest` again (its quarantine.parquet says which rows)")
     try:
         return coerce_stays(pd.read_parquet(path))
     except KeyError as exc:
@@ -46,12 +58,25 @@ def read_stays(path: Path) -> pd.DataFrame:
         raise UserError(f"{path}: not a stays table in the contract's types ({exc})") from exc
 
 
-def manifest_says_synthetic(folder: Path) -> bool:
-    """Whether ingest's manifest in ``folder`` marks the data as SYNTHETIC."""
-    manifest = folder / "manifest.json"
-    if not manifest.exists():
-        return False
-    return bool(json.loads(manifest.read_text(encoding="utf-8")).get("synthetic", False))
+def failed_ingest(stays_path: Path) -> str | None:
+    """The problems of the ingest that wrote ``stays_path`` when its manifest says it failed."""
+    try:
+        manifest = json.loads(stays_path.with_name("manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if isinstance(manifest, dict) and manifest.get("status") == "failed":
+        return "; ".join(manifest.get("problems") or ["status failed"])[:300]
+    return None
+
+
+def describe_source(path: Path) -> str:
+    """The stays file's path, marked SYNTHETIC, or flagged when its provenance is unknown."""
+    provenance = stays_provenance(path)
+    if provenance == "synthetic":
+        return f"SYNTHETIC {path}"
+    if provenance == "unknown":
+        return f"{path} (provenance unknown: no ingest manifest beside it)"
+    return str(path)
 
 
 def definitions_from_args(path: Path | None) -> Definitions:
@@ -66,7 +91,7 @@ def stays_from_args(args: argparse.Namespace) -> tuple[pd.DataFrame, Path, str]:
     """The stays named by ``--stays`` (default data_clean/), their path and a description."""
     path = args.stays or default_stays_path()
     stays = read_stays(path)
-    return stays, path, ("SYNTHETIC " if manifest_says_synthetic(path.parent) else "") + str(path)
+    return stays, path, describe_source(path)
 
 
 def inputs_from_args(

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import pandas as pd
 
 from lvv_eval import config
-from lvv_eval.cli.common import add_data_arguments, inputs_from_args
+from lvv_eval.cli.common import add_data_arguments, inputs_from_args, path_argument
 from lvv_eval.errors import UserError
 from lvv_eval.measures.monitor import ALL_PILOTS, monitor_snapshots, monitor_wide, parse_dates
 
@@ -20,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_data_arguments(parser)
     parser.add_argument("--pilot", default=ALL_PILOTS,
                         help="pilot to print (all are written); default: all pilots together")
-    parser.add_argument("--out", type=Path, default=None,
+    parser.add_argument("--out", type=path_argument, default=None,
                         help="CSV to write (default: reports/monitor/monitor_snapshots.csv)")
 
 

@@ -6,8 +6,10 @@ import argparse
 import html
 from pathlib import Path
 
+from lvv_eval.cli.common import path_argument
 from lvv_eval.config import clean_dir
-from lvv_eval.report.notebook import load_stays
+from lvv_eval.outputs import check_output_folder, replace_folder, write_owner_marker
+from lvv_eval.report.notebook import load_stays, provenance
 from lvv_eval.report.runner import (
     NOTEBOOKS_DIR,
     NotebookError,
@@ -23,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="notebook name in notebooks/ (repeatable; default: all)")
     parser.add_argument("--lang", choices=("nl", "en"), default="nl", help="report language (default nl)")
     parser.add_argument("--stays", default="", help="stays table (default data_clean/stays.parquet)")
-    parser.add_argument("--out", type=Path, default=None, help="report folder (default reports/<run_id>)")
+    parser.add_argument("--out", type=path_argument, default=None, help="report folder (default reports/<run_id>)")
     parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                         help="extra notebook parameter (integers and floats are converted)")
 
@@ -43,11 +45,23 @@ def parse_param(text: str) -> tuple[str, object]:
     return name, value
 
 
-def write_index(out_dir: Path, runs: list[NotebookRun], synthetic: bool) -> Path:
-    """``index.html`` linking every notebook's HTML."""
+MARKS = {"synthetic": "<p><strong>SYNTHETIC DATA - no real people.</strong></p>",
+         "unknown": "<p><strong>PROVENANCE UNKNOWN - no ingest manifest beside the stays file; not marked "
+                    "synthetic.</strong></p>",
+         "real": ""}
+
+
+def is_report_folder(folder: Path) -> bool:
+    """A report folder of a version before the owner marker: an index and notebook manifests."""
+    return (folder / "index.html").is_file() and any(folder.glob("*.manifest.json"))
+
+
+def write_index(out_dir: Path, runs: list[NotebookRun], synthetic: bool | str) -> Path:
+    """``index.html`` linking every notebook's HTML, marked with the data's provenance."""
     items = "\n".join(f'<li><a href="{html.escape(r.html.name)}">{html.escape(r.notebook.stem)}</a> '
                       f"({r.seconds:.0f} s)</li>" for r in runs)
-    mark = "<p><strong>SYNTHETIC DATA - no real people.</strong></p>" if synthetic else ""
+    kind = synthetic if isinstance(synthetic, str) else ("synthetic" if synthetic else "real")
+    mark = MARKS[kind]
     path = out_dir / "index.html"
     path.write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>LVV report</title></head>"
                     f"<body><h1>LVV report {html.escape(out_dir.name)}</h1>{mark}<ul>{items}</ul>"
@@ -67,15 +81,25 @@ def run_cli(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from exc
     params = {"stays_path": str(Path(stays_path).resolve()), "lang": args.lang}
     params.update(dict(parse_param(p) for p in args.param))
-    out_dir = args.out or new_run_dir()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    runs = []
-    for name in names:
-        print(f"report: running {name} ...", flush=True)
-        try:
-            runs.append(run_notebook(name, params, out_dir, synthetic=synthetic))
-        except NotebookError as exc:
-            raise UserError(str(exc)) from exc
-    index = write_index(out_dir, runs, synthetic)
-    print(f"report: {len(runs)} notebook(s) in {out_dir} (open {index})")
+    kind = provenance(stays_path)
+    runs: list[NotebookRun] = []
+
+    def write(tmp: Path) -> None:
+        for name in names:
+            print(f"report: running {name} ...", flush=True)
+            try:
+                runs.append(run_notebook(name, params, tmp, synthetic=synthetic))
+            except NotebookError as exc:
+                raise UserError(str(exc)) from exc
+        write_index(tmp, runs, kind)
+        write_owner_marker(tmp, "report", provenance=kind)
+
+    if args.out is None:  # a new folder: nothing to replace, and a failed notebook stays to be read
+        out_dir = new_run_dir()
+        write(out_dir)
+    else:
+        out_dir = check_output_folder(args.out, "report", inputs=[Path(stays_path).resolve().parent],
+                                      is_own=is_report_folder)
+        replace_folder(out_dir, write)
+    print(f"report: {len(runs)} notebook(s) in {out_dir} (open {out_dir / 'index.html'})")
     return 0

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from lvv_eval import config
-from lvv_eval.cli.common import add_data_arguments, inputs_from_args
+from lvv_eval.cli.common import add_data_arguments, inputs_from_args, path_argument
 from lvv_eval.errors import UserError
 from lvv_eval.measures.definitions import Definitions
 from lvv_eval.measures.reproduce import AGREES, format_table, load_published, reproduce_table
@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="publication key (kb2020, ppe2019, ee2022, or another figure-id prefix) or 'all'",
     )
     add_data_arguments(parser)
-    parser.add_argument("--out", type=Path, default=None,
+    parser.add_argument("--out", type=path_argument, default=None,
                         help="CSV to write (default: reports/reproduce/reproduce_<publication>.csv)")
     parser.add_argument("--show-definitions", action="store_true",
                         help="print each figure's definition in words")

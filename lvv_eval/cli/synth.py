@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from lvv_eval.cli.common import path_argument
 from lvv_eval.synth.calibrate import DEFAULT_SEED
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``lvv-eval synth``."""
-    parser.add_argument("--out", type=Path, default=None,
+    parser.add_argument("--out", type=path_argument, default=None,
                         help="folder to write (default: data_raw/synthetic under LVV_DATA_ROOT)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     parser.add_argument("--people", type=int, default=None,

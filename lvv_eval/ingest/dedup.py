@@ -134,11 +134,12 @@ def merge_duplicates(
             records = records.drop(index=records.index[away]).reset_index(drop=True)
     merged_frame = pd.concat(merged, ignore_index=True) if merged else pd.DataFrame(
         columns=["_file", "_sheet", "_row", "rule_id", "kept_file", "kept_sheet", "kept_row"])
-    _log_merges(merged_frame, spec.pilot, log)
+    log_merges(merged_frame, spec.pilot, log)
     return MergeOutcome(records, merged_frame)
 
 
-def _log_merges(merged: pd.DataFrame, pilot: str, log: ChangeLog) -> None:
+def log_merges(merged: pd.DataFrame, pilot: str, log: ChangeLog) -> None:
+    """Log each merged-away row, naming the row it was merged into."""
     if merged.empty:
         return
     kept = ("kept " + merged["kept_file"].astype(str) + np.where(merged["kept_sheet"].astype(str) != "",

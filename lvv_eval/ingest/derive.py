@@ -78,7 +78,8 @@ def derive_fields(records: pd.DataFrame, spec: SourceSpec) -> pd.DataFrame:
     """Fill derived fields (only where missing) and add every absent stays field as missing."""
     out = records.copy()
     for fld in STAYS_DTYPES:
-        if fld not in out.columns and fld not in ("stay_id", "person_id", "pilot", "source_file", "source_row"):
+        if fld not in out.columns and fld not in ("stay_id", "person_id", "pilot", "source_file", "source_sheet",
+                                                            "source_row"):
             out[fld] = _empty(fld, out.index)
     for entry in spec.derive:
         method, fld = entry.method, entry.field

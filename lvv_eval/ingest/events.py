@@ -141,3 +141,25 @@ def events_to_stays(
     events = order.loc[order.index != order[STAY_KEY], ["_file", "_sheet", "_row", STAY_KEY]]
     base = base.drop(columns=["_kind", STAY_KEY, "event_type"])
     return base, stay_issues, fields.loc[base.index], events
+
+
+DUPLICATE_EVENT_RULE = "M_EXACT_DUPLICATE_EVENT"
+
+
+def drop_exact_duplicates(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Raw event rows equal in every cell to an earlier row (a doubled export) fold into that row.
+
+    Returns the frame without them and one row per folded row (``_file``, ``_sheet``, ``_row``,
+    ``rule_id``, ``kept_file``, ``kept_sheet``, ``kept_row``), for the merge log and the accounting.
+    """
+    cells = [c for c in frame.columns if not c.startswith("_") or c == "_extra"]
+    dup = frame.duplicated(subset=cells, keep="first").to_numpy()
+    if not dup.any():
+        return frame, pd.DataFrame(columns=["_file", "_sheet", "_row", "rule_id", "kept_file", "kept_sheet", "kept_row"])
+    kept_row = frame.groupby(cells, dropna=False, sort=False)["_row"].transform("first")
+    gone = frame[dup]
+    folded = pd.DataFrame({"_file": gone["_file"].to_numpy(), "_sheet": gone["_sheet"].to_numpy(),
+                           "_row": gone["_row"].to_numpy(), "rule_id": DUPLICATE_EVENT_RULE,
+                           "kept_file": gone["_file"].to_numpy(), "kept_sheet": gone["_sheet"].to_numpy(),
+                           "kept_row": kept_row[dup].to_numpy()})
+    return frame[~dup], folded

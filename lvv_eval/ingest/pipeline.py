@@ -23,9 +23,11 @@ from lvv_eval.capacity import CAPACITY_YAML, load_capacity_file
 from lvv_eval.files import sha256_of
 from lvv_eval.ingest import events as event_layout
 from lvv_eval.ingest.accounting import Accounting
-from lvv_eval.ingest.dedup import merge_duplicates
+from lvv_eval.ingest.checks import check_skip_ids, loss_problems, strict_problems
+from lvv_eval.ingest.dedup import log_merges, merge_duplicates
 from lvv_eval.ingest.derive import derive_fields
 from lvv_eval.ingest.errors import IngestError, locate
+from lvv_eval.ingest.inventory import take_inventory, unexpected_files
 from lvv_eval.ingest.mapping import (
     apply_codebook,
     check_columns,
@@ -33,10 +35,15 @@ from lvv_eval.ingest.mapping import (
     flag_invalid_categories,
     rename_to_fields,
 )
-from lvv_eval.ingest.output import versions, write_atomically, write_outputs
+from lvv_eval.ingest.output import (
+    check_out_dir,
+    versions,
+    write_atomically,
+    write_outputs,
+)
 from lvv_eval.ingest.pseudonymise import person_ids, resolve_key, stay_ids
 from lvv_eval.ingest.quarantine import build_quarantine, empty_quarantine, issue_details
-from lvv_eval.ingest.readers import RawTable, find_files, read_file, read_text
+from lvv_eval.ingest.readers import RawTable, find_files, header_note, read_file, read_text
 from lvv_eval.ingest.repairs import REPAIRS_FILE, Repair, load_repairs, run_repairs
 from lvv_eval.ingest.rules import (
     RULES_FILE,
@@ -48,8 +55,9 @@ from lvv_eval.ingest.rules import (
     load_rules,
 )
 from lvv_eval.ingest.spec import FileSpec, SourceSpec, load_specs
-from lvv_eval.ingest.summary import delivery_summary, format_summary
+from lvv_eval.ingest.summary import delivery_summary, format_summary, unmapped_warnings
 from lvv_eval.ingest.tracking import ChangeLog, with_stay_ids
+from lvv_eval.provenance import check_marker
 from lvv_eval.schema import coerce_stays, empty_stays, validate_stays
 
 NON_PARTICIPANT_RULE = "X_NON_PARTICIPANT"
@@ -75,6 +83,7 @@ class _TableResult:
     non_participants: pd.DataFrame
     validation: pd.DataFrame
     folded: pd.DataFrame = field(default_factory=pd.DataFrame)
+    duplicates: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass
@@ -84,19 +93,7 @@ class _Context:
     skip: frozenset[str]
     key: bytes
     log: ChangeLog
-
-
-def is_synthetic(raw_dir: Path) -> bool:
-    """True when the raw folder says SYNTHETIC (an answer key or a README saying so)."""
-    if (raw_dir / "_answer_key").is_dir():
-        return True
-    for readme in raw_dir.glob("README*"):
-        try:
-            if "SYNTHETIC" in readme.read_text(encoding="utf-8", errors="replace").upper():
-                return True
-        except OSError:
-            continue
-    return False
+    raw_cells: bool = False
 
 
 def _codebooks(raw_dir: Path, spec: SourceSpec, inputs: list[dict]) -> dict[str, dict[str, str]]:
@@ -106,7 +103,7 @@ def _codebooks(raw_dir: Path, spec: SourceSpec, inputs: list[dict]) -> dict[str,
         fs = FileSpec(pattern=cb.pattern, reader="csv", delimiter=cb.delimiter, encoding=cb.encoding)
         path = find_files(raw_dir, fs, spec.path)[0]
         rel = path.relative_to(raw_dir).as_posix()
-        table = read_text(path, rel, fs)
+        table = read_text(path, rel, fs, [cb.code_column, cb.label_column], spec.path.name)
         for col in (cb.code_column, cb.label_column):
             if col not in table.columns:
                 raise IngestError(f"missing column: {locate(rel, column=col)} (code book named in "
@@ -131,6 +128,9 @@ def _harmonise(table: RawTable, spec: SourceSpec, ctx: _Context, books: dict) ->
                          skip=ctx.skip, column_names=names, redact=["source_id"])
     if spec.layout == "long":
         fields = event_layout.spread_event_values(fields, spec)
+    fields = run_repairs(fields, stage="labels", repairs=ctx.repairs, spec=spec, log=ctx.log, skip=ctx.skip,
+                         column_names=event_layout.raw_column_names(names, spec) if spec.layout == "long" else names,
+                         redact=["source_id"])
     records, issues = convert_fields(fields, spec, table.constants)
     flag_invalid_categories(records, issues)
     if "_malformed" in table.frame:
@@ -140,6 +140,10 @@ def _harmonise(table: RawTable, spec: SourceSpec, ctx: _Context, books: dict) ->
 
 def _process_table(table: RawTable, spec: SourceSpec, ctx: _Context, books: dict) -> _TableResult:
     check_columns(table, spec)
+    duplicates = pd.DataFrame()
+    if spec.layout == "long" and event_layout.DUPLICATE_EVENT_RULE not in ctx.skip:
+        frame, duplicates = event_layout.drop_exact_duplicates(table.frame)
+        table = replace(table, frame=frame)
     records, issues, fields, names = _harmonise(table, spec, ctx, books)
     owner = pd.Series(table.frame.index, index=table.frame.index)  # raw row -> row of its stay
     row_issues, row_fields, row_names = issues, fields, names  # per raw row, for quarantine details
@@ -164,7 +168,8 @@ def _process_table(table: RawTable, spec: SourceSpec, ctx: _Context, books: dict
     kept_owner = ~owner.isin(bad).to_numpy() & ~owner_out
     folded_rows = (owner != owner.index).to_numpy() & kept_owner
     folded = raw_meta[folded_rows].assign(_owner_row=table.frame["_row"].reindex(owner[folded_rows]).to_numpy())
-    return _TableResult(records.loc[inside].drop(index=bad), quarantine, raw_meta[owner_out], conf.summary, folded)
+    return _TableResult(records.loc[inside].drop(index=bad), quarantine, raw_meta[owner_out], conf.summary, folded,
+                        duplicates)
 
 
 def _non_participants(records: pd.DataFrame, spec: SourceSpec, skip: Collection[str]) -> pd.Series:
@@ -188,7 +193,8 @@ def _quarantine(spec: SourceSpec, ctx: _Context, raw: pd.DataFrame, owner: pd.Se
         return empty_quarantine()
     rows = owner[owner.isin(first.index)]
     stay_of_row = rows.to_numpy()
-    detail = issue_details(row_issues.loc[rows.index], row_fields.loc[rows.index], names)
+    detail = issue_details(row_issues.loc[rows.index], row_fields.loc[rows.index], names,
+                           key=None if ctx.raw_cells else ctx.key)
     return build_quarantine(
         pilot=spec.pilot, raw=raw.loc[rows.index],
         rule_ids=pd.Series(first.reindex(stay_of_row).to_numpy(), index=rows.index),
@@ -199,6 +205,7 @@ def _quarantine(spec: SourceSpec, ctx: _Context, raw: pd.DataFrame, owner: pd.Se
         person_ids=person_ids(pd.Series(records["source_id"].reindex(stay_of_row).to_numpy(), index=rows.index),
                               spec.pilot, ctx.key),
         id_columns=[c for c, f in spec.columns.items() if f == "source_id"],
+        key=ctx.key, raw_cells=ctx.raw_cells,
     )
 
 
@@ -217,6 +224,7 @@ def _finish_delivery(spec: SourceSpec, records: pd.DataFrame, ctx: _Context) -> 
     kept["stay_id"] = stay_ids(kept["person_id"], kept["admission_date"])
     kept["pilot"] = spec.pilot
     kept["source_file"] = kept["_file"]
+    kept["source_sheet"] = kept["_sheet"]
     kept["source_row"] = kept["_row"]
     return coerce_stays(kept), kept[["_file", "_sheet", "_row"]], outcome.merged
 
@@ -238,14 +246,18 @@ def _ingest_delivery(spec: SourceSpec, raw_dir: Path, ctx: _Context, progress: b
     accounting = Accounting()
     inputs: list[dict] = []
     books = _codebooks(raw_dir, spec, inputs)
-    valid_parts, folded_parts, quarantine_parts, validation_parts = [], [], [], []
+    valid_parts, folded_parts, quarantine_parts, validation_parts, duplicate_parts = [], [], [], [], []
     for fs in spec.files:
         for path in find_files(raw_dir, fs, spec.path):
             rel = path.relative_to(raw_dir).as_posix()
-            tables = read_file(path, rel, fs)
+            tables = read_file(path, rel, fs, [*spec.columns, *spec.ignore_columns], spec.path.name)
+            declared = {s.name: s.header_row for s in fs.sheets}
+            notes = [header_note(t, declared.get(t.sheet, fs.header_row)) for t in tables]
             inputs.append({"file": rel, "source_spec": spec.path.name, "pilot": spec.pilot, "role": "delivery",
                            "sha256": sha256_of(path), "bytes": path.stat().st_size,
-                           "rows": {t.sheet or "": len(t.frame) for t in tables}})
+                           "rows": {t.sheet or "": len(t.frame) for t in tables},
+                           "header_rows": {t.sheet or "": t.header_row for t in tables},
+                           "notes": [n for n in notes if n]})
             for table in tables:
                 res = _process_table(table, spec, local, books)
                 accounting.add_raw(spec.pilot, table.frame)
@@ -253,6 +265,7 @@ def _ingest_delivery(spec: SourceSpec, raw_dir: Path, ctx: _Context, progress: b
                     columns={"source_file": "_file", "sheet": "_sheet", "source_row": "_row"}), "quarantined")
                 accounting.add_rows(res.non_participants, "non_participants")
                 folded_parts.append(res.folded)
+                duplicate_parts.append(res.duplicates)
                 quarantine_parts.append(res.quarantine)
                 validation_parts.append(res.validation)
                 valid_parts.append(res.records)
@@ -264,6 +277,12 @@ def _ingest_delivery(spec: SourceSpec, raw_dir: Path, ctx: _Context, progress: b
     accounting.add_rows(kept, "stays")
     accounting.add_rows(merged, "merged")
     _account_folded(accounting, folded_parts, merged, local.log, spec.pilot)
+    duplicates = [d for d in duplicate_parts if len(d)]
+    if duplicates:  # doubled event rows, folded before the events were read
+        doubled = pd.concat(duplicates, ignore_index=True)
+        accounting.add_rows(doubled, "merged")
+        log_merges(doubled, spec.pilot, local.log)
+        merged = pd.concat([merged, doubled], ignore_index=True)
     return _DeliveryResult(inputs, stays, quarantine_parts, validation_parts, accounting, local.log.parts,
                            _rows_of_stays(kept, stays, folded_parts, merged))
 
@@ -351,6 +370,8 @@ def run_ingest(
     sources_dir: Path | None = None,
     workers: int | None = None,
     capacity_file: Path | None = None,
+    raw_cells: bool = False,
+    max_lost_share: float | None = None,
 ) -> IngestResult:
     """Ingest every delivery in ``raw_dir`` into ``out_dir`` (written atomically).
 
@@ -359,7 +380,13 @@ def run_ingest(
     quarantined row a fatal error; ``sources_dir`` points at another folder of source specs;
     ``workers`` is the number of processes that read and harmonise files side by side (default:
     two for large deliveries on a machine with two or more cores, else one); ``capacity_file``
-    names the agreed places copied into ``capacity.csv`` (default: the package's capacity.yaml).
+    names the agreed places copied into ``capacity.csv`` (default: the package's capacity.yaml);
+    ``raw_cells`` keeps raw cell values in the quarantine (SYNTHETIC data only);
+    ``max_lost_share`` overrides the specs' allowed share of a table's rows lost to quarantine.
+
+    A delivery that loses more rows than allowed, or any quarantined row under ``strict``, fails
+    the run (:class:`IngestError`) after the output is written with ``status: failed`` and the
+    problems in its manifest, so that the quarantine can be read.
     """
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     if not raw_dir.is_dir():
@@ -368,8 +395,17 @@ def run_ingest(
     specs = load_specs(sources_dir)
     capacity_file = Path(capacity_file) if capacity_file is not None else CAPACITY_YAML
     capacity = load_capacity_file(capacity_file)
-    synthetic = is_synthetic(raw_dir)
-    ctx = _Context(load_rules(), load_repairs(), frozenset(skip_steps), resolve_key(synthetic), ChangeLog())
+    marker = check_marker(raw_dir)
+    synthetic = marker.valid
+    out_dir = check_out_dir(out_dir, [raw_dir, *([sources_dir] if sources_dir else [])], synthetic)
+    if raw_cells and not synthetic:
+        raise IngestError(f"--raw-cells keeps raw cell values in the quarantine; only for SYNTHETIC data, and "
+                          f"{raw_dir} is not ({marker.reason})")
+    rules, repairs = load_rules(), load_repairs()
+    check_skip_ids(skip_steps, [r.id for r in repairs], [r.id for r in rules])
+    ctx = _Context(rules, repairs, frozenset(skip_steps), resolve_key(synthetic, marker.reason), ChangeLog(),
+                   raw_cells)
+    files = take_inventory(raw_dir, specs)
     accounting = Accounting()
     stays_parts, quarantine_parts, validation_parts, inputs, stay_rows = [], [], [], [], []
     for res in _run_deliveries(specs, raw_dir, ctx, workers, progress):
@@ -387,15 +423,23 @@ def run_ingest(
     changes = with_stay_ids(ctx.log.frame(), pd.concat(stay_rows, ignore_index=True) if stay_rows else None)
     validation = combine_summaries(validation_parts, ctx.rules)
     summary = delivery_summary(accounting, quarantine, changes)
-    if strict:
-        _refuse_quarantine(quarantine)
+    limits = {s.pilot: (s.max_lost_share if max_lost_share is None else max_lost_share) for s in specs}
+    problems = loss_problems(accounting.per_file(), limits) + (strict_problems(quarantine) if strict else [])
+    warnings = run_warnings(files, changes, inputs)
     manifest = {
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "status": "failed" if problems else "ok",
+        "problems": problems,
+        "warnings": warnings,
         "synthetic": synthetic,
+        "provenance": {"synthetic": synthetic, "why": marker.reason,
+                       "marker": {k: v for k, v in (marker.marker or {}).items() if k != "files"} or None},
         "raw_dir": str(raw_dir), "sources": [s.path.name for s in specs],
         "spec_files": _spec_hashes(specs, capacity_file),
-        "parameters": {"skip_steps": sorted(ctx.skip), "strict": strict,
+        "parameters": {"skip_steps": sorted(ctx.skip), "strict": strict, "raw_cells": raw_cells,
+                       "max_lost_share": limits,
                        "sources_dir": str(sources_dir) if sources_dir else "package"},
+        "files": files,
         "versions": versions(),
         "inputs": inputs,
         "row_accounting": accounting.per_file(),
@@ -404,11 +448,29 @@ def run_ingest(
     }
     if not accounting.closes():
         raise RuntimeError(f"row accounting does not close: {accounting.per_file()}")
-    write_atomically(out_dir, lambda tmp: write_outputs(
-        tmp, stays=stays, capacity=capacity, quarantine=quarantine, changes=changes, validation=validation, manifest=manifest))
+    notes = write_atomically(out_dir, lambda tmp: write_outputs(
+        tmp, stays=stays, capacity=capacity, quarantine=quarantine, changes=changes, validation=validation,
+        manifest=manifest))
     if progress:
         print(format_summary(summary, quarantine, synthetic), file=sys.stderr)
+    for line in notes + warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    if problems:
+        raise IngestError(f"{len(problems)} problem(s) with the deliveries; {out_dir} is written with status "
+                          f"'failed' so that quarantine.parquet can be read: " + " | ".join(problems))
     return IngestResult(stays, quarantine, changes, validation, manifest, summary, out_dir)
+
+
+def run_warnings(files: list[dict], changes: pd.DataFrame, inputs: list[dict]) -> list[str]:
+    """What the data manager should know although nothing failed: a header found below title
+    rows, files nobody read, labels set to missing because the vocabulary lacks them."""
+    lines = [note for entry in inputs for note in entry.get("notes", ())]
+    lines += unmapped_warnings(changes)
+    stray = unexpected_files(files)
+    if stray:
+        lines.append(f"{len(stray)} file(s) under the raw folder match no source spec and were not read: "
+                     f"{', '.join(stray[:5])}{' ...' if len(stray) > 5 else ''} (listed in manifest.json 'files')")
+    return lines
 
 
 def _spec_hashes(specs: list[SourceSpec], capacity_file: Path) -> dict[str, str]:
@@ -417,15 +479,3 @@ def _spec_hashes(specs: list[SourceSpec], capacity_file: Path) -> dict[str, str]
     folders = {s.path.parent for s in specs}
     paths = sorted({p for f in folders for p in f.rglob("*.yaml")} | {RULES_FILE, REPAIRS_FILE, capacity_file})
     return {f"{p.parent.name}/{p.name}": sha256_of(p) for p in paths}
-
-
-def _refuse_quarantine(quarantine: pd.DataFrame) -> None:
-    if quarantine.empty:
-        return
-    first = quarantine.iloc[0]
-    raise IngestError(
-        f"--strict: {len(quarantine)} raw row(s) would be quarantined; the first: "
-        f"{locate(first['source_file'], first['sheet'] or None, int(first['source_row']))} failed "
-        f"{first['rule_id']} ({first['reason']}{'; ' + first['detail'] if first['detail'] else ''}). "
-        f"Fix the delivery or the source spec, or run without --strict to quarantine them."
-    )

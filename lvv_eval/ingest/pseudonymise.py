@@ -13,12 +13,14 @@ from lvv_eval.ingest.errors import IngestError
 from lvv_eval.pseudonym import MissingPseudonymKeyError, person_key, pseudonym_key
 
 
-def resolve_key(synthetic: bool) -> bytes:
-    """The HMAC key for this run; a clear error for real data without a key."""
+def resolve_key(synthetic: bool, why: str = "") -> bytes:
+    """The HMAC key for this run; a clear error for real data without a (strong enough) key.
+
+    ``why`` says why the data count as synthetic or real (named in the error)."""
     try:
         return pseudonym_key(synthetic)
     except MissingPseudonymKeyError as exc:
-        raise IngestError(str(exc)) from exc
+        raise IngestError(f"{exc}{f' (treated as real: {why})' if why and not synthetic else ''}") from exc
 
 
 def person_ids(source_ids: pd.Series, pilot: str, key: bytes) -> pd.Series:

@@ -1,20 +1,24 @@
-"""Quarantine: raw rows that cannot become stays, kept with the rule they failed and their values.
+"""Quarantine: raw rows that cannot become stays, kept with the rule they failed and where they are.
 
-Source identifiers never enter the quarantine: the identifier column is replaced by the
-pseudonymous ``person_id`` (when there is an identifier at all).
+A quarantine entry holds what a data manager needs to find and fix the row (file, sheet, row,
+column, rule) and the row's cells in redacted form (``cells``: shape, length and keyed hash of
+each value, see :mod:`lvv_eval.ingest.redact`). Raw cell values (``raw_values``) are kept only
+when the user asks for them on SYNTHETIC data. Source identifiers never enter the quarantine: the
+identifier column is replaced by the pseudonymous ``person_id`` (when there is an identifier).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
+from lvv_eval.ingest.redact import cells_json, redact
+
 QUARANTINE_COLUMNS: tuple[str, ...] = (
     "pilot", "source_file", "sheet", "source_row", "stay_row", "rule_id", "rules_failed", "reason", "detail",
-    "person_id", "raw_values",
+    "person_id", "cells", "raw_values",
 )
 # ``stay_row``: the source row that opened the stay the row belongs to (its own row in a wide
 # layout; in an event log the intake row of the client's stay, whose events are all quarantined
@@ -27,8 +31,10 @@ def empty_quarantine() -> pd.DataFrame:
                          for c in QUARANTINE_COLUMNS})
 
 
-def issue_details(issues: pd.DataFrame, fields: pd.DataFrame, names: Mapping[str, str]) -> pd.Series:
-    """Per row, which raw column held which unreadable value (empty when none)."""
+def issue_details(issues: pd.DataFrame, fields: pd.DataFrame, names: Mapping[str, str],
+                  key: bytes | None = None) -> pd.Series:
+    """Per row, which raw column held an unreadable value (empty when none): the value redacted
+    under ``key`` (:func:`lvv_eval.ingest.redact.redact`), or verbatim when ``key`` is None."""
     detail = pd.Series("", index=issues.index, dtype="object")
     for col in issues.columns:
         hit = issues[col].to_numpy(dtype=bool)
@@ -37,16 +43,15 @@ def issue_details(issues: pd.DataFrame, fields: pd.DataFrame, names: Mapping[str
         kind, fld = col.split(":", 1)
         raw_col = names.get(fld, fld)
         values = fields.loc[hit, fld].astype("object") if fld in fields.columns else pd.Series("", index=issues.index[hit])
-        text = [f"column '{raw_col}' value {v!r} {kind}; " for v in values]
+        shown = [repr(v) if key is None else redact(v, key) for v in values]
+        text = [f"column '{raw_col}' value {v} {kind}; " for v in shown]
         detail[hit] = detail[hit] + np.array(text, dtype=object)
     return detail.str.rstrip("; ").astype("str")
 
 
-def raw_values_json(raw: pd.DataFrame, drop: list[str]) -> pd.Series:
-    """The raw cells of each row as JSON (identifier columns left out)."""
-    cols = [c for c in raw.columns if (not c.startswith("_") or c == "_extra") and c not in drop]
-    records = raw[cols].astype("object").where(raw[cols].notna(), None).to_dict("records")
-    return pd.Series([json.dumps(r, ensure_ascii=False) for r in records], index=raw.index, dtype="str")
+def cell_columns(raw: pd.DataFrame, drop: list[str]) -> list[str]:
+    """The raw data columns of a row that quarantine may describe (identifier columns left out)."""
+    return [c for c in raw.columns if (not c.startswith("_") or c == "_extra") and c not in drop]
 
 
 def build_quarantine(
@@ -59,9 +64,12 @@ def build_quarantine(
     detail: pd.Series,
     person_ids: pd.Series,
     id_columns: list[str],
+    key: bytes,
     stay_rows: pd.Series | None = None,
+    raw_cells: bool = False,
 ) -> pd.DataFrame:
-    """Quarantine rows for the raw rows in ``raw`` (aligned with the other series)."""
+    """Quarantine rows for the raw rows in ``raw`` (aligned with the other series); cells redacted
+    under ``key``, and verbatim as well when ``raw_cells`` (SYNTHETIC data only, checked by the caller)."""
     if raw.empty:
         return empty_quarantine()
     out = pd.DataFrame({
@@ -75,6 +83,7 @@ def build_quarantine(
         "reason": rule_ids.map(lambda r: reasons.get(r, r)).astype("str"),
         "detail": detail.astype("str"),
         "person_id": person_ids.astype("str"),
-        "raw_values": raw_values_json(raw, id_columns),
+        "cells": cells_json(raw, cell_columns(raw, id_columns), key),
+        "raw_values": cells_json(raw, cell_columns(raw, id_columns), None) if raw_cells else "",
     }, index=raw.index)
     return out.loc[:, list(QUARANTINE_COLUMNS)].reset_index(drop=True)

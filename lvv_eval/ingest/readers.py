@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,9 @@ from lvv_eval.ingest.errors import IngestError, locate
 from lvv_eval.ingest.spec import FileSpec, SheetSpec
 
 META_COLUMNS: tuple[str, ...] = ("_file", "_sheet", "_row")
+HEADER_SEARCH_ROWS = 10  # rows searched for the header beyond the one the spec names
+BOMS = {b"\xff\xfe": "UTF-16 (little-endian)", b"\xfe\xff": "UTF-16 (big-endian)"}
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass
@@ -73,12 +77,65 @@ def _frame(file: str, sheet: str, rows: pd.DataFrame, first_row: int, row_number
     return out
 
 
+def _header_cells(cells: list) -> list[str]:
+    """Header cells as text, stray byte-order marks removed (a BOM is never part of a name)."""
+    return [("" if c is None else str(c)).replace("\ufeff", "").strip() for c in cells]
+
+
+def find_header_row(rows: list[list], declared: int, expected: Collection[str], where: str, spec_name: str) -> int:
+    """The 1-based row that holds the header: the declared one, or (title rows above it) the row
+    within the first rows that names more of the ``expected`` columns. An error when no row names
+    any of them: the header is missing (the first row is data) or the file has another layout."""
+    if not expected:
+        return declared
+    wanted = set(expected)
+    last = min(len(rows), declared + HEADER_SEARCH_ROWS)
+    scores = {i + 1: len(wanted & set(_header_cells(rows[i]))) for i in range(last)}
+    best = max(scores, key=lambda r: (scores[r], r == declared)) if scores else declared
+    if scores.get(best, 0) == 0:
+        raise IngestError(
+            f"no header: {where}: none of the {len(wanted)} column names of source spec {spec_name} is on row "
+            f"{declared} or the {HEADER_SEARCH_ROWS} rows after it; the header row is missing (the first row "
+            f"holds data) or the file has another layout. Restore the header row, or correct the spec.")
+    if scores[best] > scores.get(declared, 0):
+        return best
+    return declared
+
+
+def header_note(table: RawTable, declared: int) -> str | None:
+    """A line for the data manager when the header was found on another row than the spec says."""
+    if table.header_row == declared:
+        return None
+    where = locate(table.file, table.sheet or None)
+    return (f"{where}: the header is on row {table.header_row}, not on row {declared} as the source spec says "
+            f"(title rows above it); read from row {table.header_row}")
+
+
 # ---- delimited text -------------------------------------------------------------------------
+
+def _check_byte_order(data: bytes, rel: str, encoding: str) -> None:
+    """Name an encoding that differs from the spec's by the file's byte-order mark or NUL bytes."""
+    utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf8")
+    utf16 = encoding.lower().replace("_", "-").startswith("utf-16")
+    for bom, name in BOMS.items():
+        if data.startswith(bom) and not utf16:
+            raise IngestError(f"wrong encoding: {locate(rel)} is {name} (it starts with that byte-order mark), but "
+                              f"the source spec says {encoding}. Re-export the file as {encoding}, or set "
+                              f"encoding: utf-16 in the spec.")
+    if not utf16 and data[:1000].count(b"\x00") > 10:
+        raise IngestError(f"wrong encoding: {locate(rel)} holds NUL bytes between its characters, as UTF-16 text "
+                          f"does, but the source spec says {encoding}. Re-export the file as {encoding}.")
+    if data.startswith(UTF8_BOM) and not utf8:
+        raise IngestError(f"wrong encoding: {locate(rel)} starts with a UTF-8 byte-order mark (it was saved as "
+                          f"UTF-8), but the source spec says {encoding}. Re-export the file as {encoding}, or set "
+                          f"encoding: utf-8 in the spec.")
+
 
 def _decode(path: Path, rel: str, encoding: str) -> str:
     data = path.read_bytes()
     if not data.strip():
         raise IngestError(f"empty file: {locate(rel)} has no content. Ask the municipality for the delivery again.")
+    _check_byte_order(data, rel, encoding)
     enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
     try:
         return data.decode(enc)
@@ -93,15 +150,19 @@ def _decode(path: Path, rel: str, encoding: str) -> str:
         raise IngestError(f"{locate(rel)}: unknown encoding {encoding!r} in the source spec.") from exc
 
 
-def read_text(path: Path, rel: str, spec_file: FileSpec) -> RawTable:
-    """Read a delimited text file as text columns with line numbers."""
+def read_text(path: Path, rel: str, spec_file: FileSpec, expected: Collection[str] = (),
+              spec_name: str = "") -> RawTable:
+    """Read a delimited text file as text columns with line numbers; the header is searched for
+    among the first lines when ``expected`` (the spec's column names) is given."""
     text = _decode(path, rel, spec_file.encoding)
     lines = text.splitlines()
-    skip = spec_file.header_row - 1
-    if len(lines) <= skip:
+    if len(lines) < spec_file.header_row:
         raise IngestError(f"empty file: {locate(rel)} has no header on line {spec_file.header_row}.")
-    header = next(csv.reader([lines[skip]], delimiter=spec_file.delimiter))
-    header = [h.strip() for h in header]
+    first = [next(csv.reader([line], delimiter=spec_file.delimiter), []) for line in
+             lines[: spec_file.header_row + HEADER_SEARCH_ROWS]]
+    header_row = find_header_row(first, spec_file.header_row, expected, locate(rel), spec_name)
+    skip = header_row - 1
+    header = _header_cells(first[skip])
     while header and not header[-1]:  # a line ending in the delimiter: no extra column
         header.pop()
     _check_header(header, locate(rel))
@@ -114,8 +175,7 @@ def read_text(path: Path, rel: str, spec_file: FileSpec) -> RawTable:
     for c in header:
         rows[c] = rows[c].astype("str")
     numbers = rows.pop("_line") if "_line" in rows else None
-    return RawTable(rel, "", spec_file.header_row,
-                    _frame(rel, "", rows, spec_file.header_row + 1, numbers), dict(spec_file.constants))
+    return RawTable(rel, "", header_row, _frame(rel, "", rows, header_row + 1, numbers), dict(spec_file.constants))
 
 
 def _read_regular(text: str, skip: int, header: list[str], delimiter: str) -> pd.DataFrame | None:
@@ -211,8 +271,10 @@ def column_text(values: tuple | list) -> pd.Series:
     return pd.Series(out, dtype="str")
 
 
-def read_sheet(path: Path, rel: str, sheet: SheetSpec, workbook: calamine.CalamineWorkbook) -> RawTable:
-    """Read one worksheet as text columns with the row numbers Excel shows."""
+def read_sheet(path: Path, rel: str, sheet: SheetSpec, workbook: calamine.CalamineWorkbook,
+               expected: Collection[str] = (), spec_name: str = "") -> RawTable:
+    """Read one worksheet as text columns with the row numbers Excel shows (the header searched
+    for among the first rows when ``expected`` is given: title rows above it are skipped)."""
     try:
         ws = workbook.get_sheet_by_name(sheet.name)
     except Exception as exc:  # calamine raises its own WorksheetNotFound
@@ -224,28 +286,28 @@ def read_sheet(path: Path, rel: str, sheet: SheetSpec, workbook: calamine.Calami
     where = locate(rel, sheet.name)
     if len(rows) < sheet.header_row:
         raise IngestError(f"empty file: {where} has no header on row {sheet.header_row}.")
-    header_cells = rows[sheet.header_row - 1]
-    header = [("" if c is None else str(c)).strip() for c in header_cells]
+    header_row = find_header_row(rows, sheet.header_row, expected, where, spec_name)
+    header = _header_cells(rows[header_row - 1])
     while header and not header[-1]:
         header.pop()
     _check_header(header, where)
     width = len(header)
-    body = rows[sheet.header_row:]
+    body = rows[header_row:]
     beyond = next((i for i, r in enumerate(body) if any(c != "" for c in r[width:])), None)
     if beyond is not None:
-        raise IngestError(f"{locate(rel, sheet.name, sheet.header_row + 1 + beyond)}: cells to the right of the "
+        raise IngestError(f"{locate(rel, sheet.name, header_row + 1 + beyond)}: cells to the right of the "
                           f"last named column (column {width}). Give that column a header or delete the cells.")
     if any(len(r) != width for r in body):
         body = [r[:width] + [""] * (width - len(r)) for r in body]
     columns = list(zip(*body, strict=True)) if body else [()] * width
     frame = pd.DataFrame({h: column_text(col) for h, col in zip(header, columns, strict=True) if h})
-    frame["_row"] = np.arange(sheet.header_row + 1, sheet.header_row + 1 + len(frame), dtype="int64")
+    frame["_row"] = np.arange(header_row + 1, header_row + 1 + len(frame), dtype="int64")
     filled = frame.drop(columns="_row").notna().any(axis=1).to_numpy()
     frame = frame[filled].reset_index(drop=True)  # blank rows are not data rows
     if frame.empty:
         raise IngestError(f"empty file: {where} has a header but no data rows.")
     numbers = frame.pop("_row")
-    return RawTable(rel, sheet.name, sheet.header_row, _frame(rel, sheet.name, frame, 0, numbers),
+    return RawTable(rel, sheet.name, header_row, _frame(rel, sheet.name, frame, 0, numbers),
                     dict(sheet.constants))
 
 
@@ -260,16 +322,17 @@ def open_workbook(path: Path, rel: str) -> calamine.CalamineWorkbook:
                           f"Check the file or the reader in the source spec.") from exc
 
 
-def read_file(path: Path, rel: str, spec_file: FileSpec) -> list[RawTable]:
+def read_file(path: Path, rel: str, spec_file: FileSpec, expected: Collection[str] = (),
+              spec_name: str = "") -> list[RawTable]:
     """All tables (one per sheet, or one for a text file) of one delivered file."""
     if spec_file.reader == "csv":
-        table = read_text(path, rel, spec_file)
+        table = read_text(path, rel, spec_file, expected, spec_name)
         table.constants = {**spec_file.constants, **table.constants}
         return [table]
     wb = open_workbook(path, rel)
     tables = []
     for sheet in spec_file.sheets:
-        t = read_sheet(path, rel, sheet, wb)
+        t = read_sheet(path, rel, sheet, wb, expected, spec_name)
         t.constants = {**spec_file.constants, **sheet.constants}
         tables.append(t)
     return tables

@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from lvv_eval.ingest.mapping import by_unique
+from lvv_eval.ingest.mapping import by_unique, map_flags, map_labels
+from lvv_eval.ingest.redact import shape_only
 from lvv_eval.ingest.rules import Rule, evaluate, namespace
 from lvv_eval.ingest.spec_models import (
+    BOOL_FIELDS,
     REPAIR_ACTIONS,
     REPAIRS_FILE,
     Repair,
@@ -103,6 +105,24 @@ def swap_day_month(frame: pd.DataFrame, repair: Repair, spec: SourceSpec) -> Pro
     return {col: new}
 
 
+def unmapped_to_missing(frame: pd.DataFrame, repair: Repair, spec: SourceSpec) -> Proposal:
+    """Labels outside the spec's vocabulary in the descriptive fields ``params.fields`` become
+    missing (fields that define the outcome or the population are not listed: they quarantine)."""
+    out = {}
+    for fld in repair.params.get("fields", ()):
+        if fld not in frame.columns:
+            continue
+        if fld in spec.labels:
+            _, unmapped = map_labels(frame[fld], spec.labels[fld])
+        elif fld in BOOL_FIELDS:
+            _, unmapped = map_flags(frame[fld], spec.flags.true, spec.flags.false, spec.flags.missing)
+        else:
+            continue
+        if unmapped.any():
+            out[fld] = frame[fld].where(~unmapped.to_numpy())
+    return out
+
+
 def _conditional(frame: pd.DataFrame, repair: Repair, issues: pd.DataFrame) -> Proposal:
     rule = Rule(id=repair.id, label=repair.label or repair.id, severity="error",
                 expression=str(repair.when))
@@ -121,6 +141,7 @@ ACTIONS: dict[str, Callable[[pd.DataFrame, Repair, SourceSpec], Proposal]] = {
     "sentinel_to_missing": sentinel_to_missing,
     "recode_labels": recode_labels,
     "swap_day_month": swap_day_month,
+    "unmapped_to_missing": unmapped_to_missing,
 }
 assert tuple(ACTIONS) == REPAIR_ACTIONS, "every action named in spec_models needs a function here"
 
@@ -149,6 +170,8 @@ def run_repairs(
 
             def func(f: pd.DataFrame, rep: Repair = rep, iss: pd.DataFrame = iss) -> Proposal:
                 return _conditional(f, rep, iss)
+        hidden = rep.params.get("log_values", True) is False
         frame = apply_tracked(frame, func, rule_id=rep.id, step=f"repair:{stage}", pilot=spec.pilot,
-                              log=log, column_names=column_names, redact=redact)
+                              log=log, column_names=column_names, redact=redact,
+                              shown=shape_only if hidden else None)
     return frame

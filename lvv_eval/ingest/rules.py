@@ -12,9 +12,11 @@ Expressions see each field as a column with missing-value logic (dates as day nu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +33,29 @@ def load_rules(path: Path = RULES_FILE) -> list[Rule]:
     """Read the validation rules file (structure: :class:`~lvv_eval.ingest.spec_models.Rule`);
     every malformed rule is named with its YAML path."""
     return list(load_rules_file(Path(path)).rules)
+
+
+PLACEHOLDER_FILLER = re.compile(r"[\W_0]*")
+
+
+@cache
+def load_placeholders(path: Path = RULES_FILE) -> frozenset[str]:
+    """Identifier values that stand for "no identifier" (``placeholder_ids`` in the rules file)."""
+    return frozenset(v.strip().casefold() for v in load_rules_file(Path(path)).placeholder_ids)
+
+
+def placeholder_mask(values: pd.Series, placeholders: frozenset[str]) -> pd.Series:
+    """True where an identifier is a placeholder: a listed word (``onbekend``, ``n.b.``), or only
+    zeros, punctuation and spaces (``0``, ``-``, ``?``, ``000``); missing where it is missing."""
+    def one(v: str) -> bool:
+        norm = v.strip().casefold()
+        return norm in placeholders or PLACEHOLDER_FILLER.fullmatch(norm) is not None
+
+    text = values.astype("str")
+    out = pd.Series(pd.NA, index=values.index, dtype="boolean")
+    present = text.notna()
+    out[present] = [one(v) for v in text[present]]
+    return out
 
 
 def day_number(value: date | str) -> int:
@@ -68,6 +93,7 @@ def namespace(records: pd.DataFrame, issues: pd.DataFrame) -> dict[str, object]:
         any_unmapped=lambda exclude=(): flag("unmapped:", None, exclude),
         any_unparsed=lambda exclude=(): flag("unparsed:", None, exclude),
         malformed=lambda: flag("malformed:", None),
+        placeholder=lambda x: placeholder_mask(pd.Series(x, index=index), load_placeholders()),
         day=day_number,
         between=lambda x, lo, hi: (x >= lo) & (x <= hi),
         isin=lambda x, values: pd.Series(x, index=index).isin(list(values)).astype("boolean").mask(

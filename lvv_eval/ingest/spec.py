@@ -10,7 +10,10 @@ Keys of a spec (see ``lvv_eval/sources/*.yaml`` for the five deliveries):
 
 - ``name``, ``pilot`` (one of config.PILOTS), ``description``.
 - ``files``: list of ``{pattern (glob under the raw folder), reader: csv|excel, delimiter,
-  encoding, header_row (1-based), sheets: [{name, header_row, constants}], constants}``.
+  encoding, header_row (1-based), sheets: [{name, header_row, constants}], constants, several}``;
+  ``several: true`` allows more than one file to match the pattern (default: one file).
+- ``max_lost_share``: the share of a table's rows that may be quarantined before the ingest
+  fails (default :data:`DEFAULT_MAX_LOST_SHARE`).
 - ``layout``: ``wide`` (a row per stay) or ``long`` (a row per event; then ``events.kinds``
   maps each event kind to the date field it fills, the field its value fills, and which kind
   opens a stay).
@@ -43,6 +46,7 @@ from lvv_eval.ingest.errors import SpecError
 from lvv_eval.ingest.spec_models import (
     BOOL_FIELDS,
     DATE_FIELDS,
+    DEFAULT_MAX_LOST_SHARE,
     FIELDS,
     INT_FIELDS,
     LABEL_FIELDS,
@@ -58,7 +62,7 @@ from lvv_eval.specfiles import read_mapping, read_yaml, validate_spec
 
 __all__ = [
     "BOOL_FIELDS", "DATE_FIELDS", "FIELDS", "INT_FIELDS", "LABEL_FIELDS", "TEXT_FIELDS",
-    "CodebookSpec", "FileSpec", "RecodeSpec", "SheetSpec", "SourceSpec", "load_spec",
+    "DEFAULT_MAX_LOST_SHARE", "CodebookSpec", "FileSpec", "RecodeSpec", "SheetSpec", "SourceSpec", "load_spec",
     "load_specs", "read_spec_mapping", "read_yaml", "validate_source_spec",
 ]
 

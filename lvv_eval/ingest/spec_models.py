@@ -72,11 +72,14 @@ FIELDS: tuple[str, ...] = DATE_FIELDS + BOOL_FIELDS + INT_FIELDS + LABEL_FIELDS 
 READERS: tuple[str, ...] = ("csv", "excel")
 LAYOUTS: tuple[str, ...] = ("wide", "long")
 SEVERITIES: tuple[str, ...] = ("error", "warning")
-STAGES: tuple[str, ...] = ("raw", "text", "typed", "derived")
+STAGES: tuple[str, ...] = ("raw", "text", "labels", "typed", "derived")
 # named repair actions (functions in lvv_eval.ingest.repairs.ACTIONS)
 REPAIR_ACTIONS: tuple[str, ...] = (
     "trim_whitespace", "sentinel_to_missing", "recode_labels", "swap_day_month",
+    "unmapped_to_missing",
 )
+# share of a table's rows that may be quarantined before the ingest fails (``max_lost_share``)
+DEFAULT_MAX_LOST_SHARE = 0.25
 RECODE_ACTION = "recode_labels"
 
 FieldName = one_of("field", FIELDS)
@@ -122,6 +125,7 @@ class FileSpec(IngestSpecModel):
     header_row: int = Field(default=1, ge=1)
     sheets: tuple[SheetSpec, ...] = ()
     constants: dict[FieldName, Any] = Field(default_factory=dict)
+    several: bool = Field(default=False, description="more than one file may match the pattern")
 
     @model_validator(mode="after")
     def _excel_has_sheets(self) -> FileSpec:
@@ -359,6 +363,9 @@ class SourceSpec(IngestSpecModel):
     participation: ParticipationSpec | None = None
     events: EventsSpec | None = None
     derive: tuple[DeriveSpec, ...] = ()
+    max_lost_share: float = Field(
+        default=DEFAULT_MAX_LOST_SHARE, ge=0, le=1,
+        description="share of a table's rows that may be quarantined before the ingest fails")
 
     _path: Path = PrivateAttr(default=Path("<mapping>"))
 
@@ -455,6 +462,9 @@ class Rule(SpecModel):
 
 class RulesFile(SpecModel):
     rules: list[Rule] = Field(min_length=1)
+    placeholder_ids: tuple[str, ...] = Field(
+        default=(), description="identifier values that mean 'no identifier' (compared ignoring "
+                                "case and outer spaces)")
 
     @model_validator(mode="after")
     def _unique_ids(self) -> RulesFile:

@@ -43,3 +43,17 @@ def format_summary(summary: pd.DataFrame, quarantine: pd.DataFrame, synthetic: b
         if len(q) > MAX_LISTED:
             lines.append(f"    ... and {len(q) - MAX_LISTED} more (see quarantine.parquet)")
     return "\n".join(lines)
+
+
+UNMAPPED_RULE = "R_UNMAPPED_DESCRIPTIVE_TO_MISSING"
+
+
+def unmapped_warnings(changes: pd.DataFrame) -> list[str]:
+    """One line per pilot and column whose labels outside the vocabulary were set to missing
+    (counts only: the labels themselves are in changes.parquet, never on the screen)."""
+    part = changes[changes["rule_id"] == UNMAPPED_RULE] if len(changes) else changes
+    if part.empty:
+        return []
+    return [f"{pilot}: {n} cell(s) of column '{column}' hold a label outside the source spec's vocabulary and "
+            f"were set to missing ({UNMAPPED_RULE}); add the label to the spec if it means something"
+            for (pilot, column), n in part.groupby(["pilot", "column"]).size().items()]

@@ -85,6 +85,7 @@ def apply_tracked(
     log: ChangeLog,
     column_names: Mapping[str, str] | None = None,
     redact: Iterable[str] = (),
+    shown: Callable[[pd.Series], pd.Series] | None = None,
 ) -> pd.DataFrame:
     """Run the repair ``func`` and log every cell it changes; returns the repaired frame.
 
@@ -92,7 +93,8 @@ def apply_tracked(
     logs); this function compares each proposed column with the current one cell by cell,
     records every difference, and puts the new columns in place. ``column_names`` translates
     frame columns to the names reported in the log (the raw headers); values of ``redact``
-    columns (source identifiers) are never written to the log.
+    columns (source identifiers) are never written to the log; ``shown`` (when given) turns the
+    old and new values into what the log may show (for example their shape only).
     """
     proposed = func(frame)
     if not proposed:
@@ -117,6 +119,8 @@ def apply_tracked(
         if col in redacted:
             old = pd.Series(REDACTED, index=old.index, dtype="str")
             new_text = old
+        elif shown is not None:
+            old, new_text = shown(old), shown(new_text)
         log.record(pd.DataFrame({
             "step": step, "rule_id": rule_id, "pilot": pilot,
             "source_file": rows["_file"], "sheet": rows["_sheet"], "source_row": rows["_row"],

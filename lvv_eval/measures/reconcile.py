@@ -275,9 +275,11 @@ def recoded_units(
     if changes is None or not step or "source_file" not in units.columns:
         return None
     hits = changes[rules_of_step(step, changes["rule_id"].astype("str"))]
-    keys = set(zip(hits["source_file"].astype("str"), hits["source_row"].astype("int64"),
-                   strict=True))
+    sheets = units["source_sheet"].astype("str") if "source_sheet" in units.columns else None
+    keys = set(zip(hits["source_file"].astype("str"), hits["sheet"].astype("str") if sheets is not None else
+                   pd.Series("", index=hits.index), hits["source_row"].astype("int64"), strict=True))
     unit_keys = zip(units["source_file"].astype("str"),
+                    sheets.fillna("") if sheets is not None else pd.Series("", index=units.index),
                     units["source_row"].astype("Int64").fillna(-1).astype("int64"), strict=True)
     return pd.Series([k in keys for k in unit_keys], index=units.index, dtype=bool)
 

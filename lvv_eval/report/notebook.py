@@ -6,7 +6,6 @@ working folder (the report run folder), each marked SYNTHETIC when the data are.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,10 +13,17 @@ from typing import Any
 import pandas as pd
 
 from lvv_eval.config import clean_dir
+from lvv_eval.provenance import stays_provenance
 
 SYNTHETIC_BANNER = {
     "nl": "**SYNTHETISCHE GEGEVENS** - geen echte personen; cijfers tonen de werking van de toolkit.",
     "en": "**SYNTHETIC DATA** - no real people; figures demonstrate the toolkit.",
+}
+UNKNOWN_BANNER = {
+    "nl": "**HERKOMST ONBEKEND** - naast dit bestand staat geen ingest-manifest; de gegevens zijn niet als "
+          "synthetisch gemarkeerd en kunnen echte personen betreffen.",
+    "en": "**PROVENANCE UNKNOWN** - no ingest manifest beside this file; the data are not marked synthetic "
+          "and may describe real people.",
 }
 
 
@@ -45,21 +51,27 @@ def check_parameters(values: Mapping[str, Any], expected: Mapping[str, type | tu
         raise ParameterError("notebook parameters: " + "; ".join(problems))
 
 
+def provenance(path: str | Path = "") -> str:
+    """``"synthetic"``, ``"real"`` or ``"unknown"`` for a stays file (see
+    :func:`lvv_eval.provenance.stays_provenance`)."""
+    return stays_provenance(Path(path) if path else clean_dir() / "stays.parquet")
+
+
 def load_stays(path: str | Path = "") -> tuple[pd.DataFrame, bool]:
-    """The cleaned stays (default ``data_clean/stays.parquet``) and whether they are SYNTHETIC."""
+    """The cleaned stays (default ``data_clean/stays.parquet``) and whether they are SYNTHETIC: only
+    when the ingest manifest beside them (or the generator's marker) says so, never by default."""
     path = Path(path) if path else clean_dir() / "stays.parquet"
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist: run `lvv-eval ingest` (or `make run`) first")
-    manifest = path.with_name("manifest.json")
-    synthetic = True
-    if manifest.exists():
-        synthetic = bool(json.loads(manifest.read_text(encoding="utf-8")).get("synthetic", True))
-    return pd.read_parquet(path), synthetic
+    return pd.read_parquet(path), provenance(path) == "synthetic"
 
 
-def banner(synthetic: bool, lang: str = "nl") -> str:
-    """Markdown banner that marks SYNTHETIC output (empty for real data)."""
-    return SYNTHETIC_BANNER[lang] if synthetic else ""
+def banner(synthetic: bool | str, lang: str = "nl") -> str:
+    """Markdown banner for the data's provenance: SYNTHETIC, "provenance unknown" (pass the string
+    of :func:`provenance`), or empty for real data."""
+    if synthetic == "unknown":
+        return UNKNOWN_BANNER[lang]
+    return SYNTHETIC_BANNER[lang] if synthetic in (True, "synthetic") else ""
 
 
 def save_table(table: pd.DataFrame, name: str, synthetic: bool, folder: str | Path = "tables") -> Path:

@@ -390,6 +390,7 @@ def assemble(stays: pd.DataFrame, non_participants: pd.DataFrame, truth: dict, s
         "person_id": pid,
         "pilot": stays["pilot"],
         "source_file": None,
+        "source_sheet": None,
         "source_row": pd.array([pd.NA] * len(stays), dtype="Int64"),
         "admission_date": to_datetime(stays["admission_day"].to_numpy()),
         "exit_date": to_datetime(stays["exit_day"].to_numpy()),

@@ -2,35 +2,27 @@
 
 from __future__ import annotations
 
-import hashlib
-import shutil
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lvv_eval.config import PILOTS, synthetic_dir
+from lvv_eval.config import PILOTS, data_root, synthetic_dir
+from lvv_eval.dataroot import real_data_found
+from lvv_eval.outputs import check_output_folder, replace_folder
+from lvv_eval.provenance import check_marker, written_by_synth
 from lvv_eval.synth.calibrate import DEFAULT_SEED, calibrated_cohort
 from lvv_eval.synth.dgp import DGPParams, SyntheticCohort, simulate_cohort
-
-FINGERPRINT_FILE = "_answer_key/generator_fingerprint.txt"
-
-
-def generator_fingerprint() -> str:
-    """sha256 over the generator's code and YAML (its DGP, calibration plan and layouts)."""
-    h = hashlib.sha256()
-    here = Path(__file__).resolve().parent
-    for path in sorted(p for p in here.rglob("*") if p.suffix in (".py", ".yaml")):
-        h.update(path.relative_to(here).as_posix().encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
+from lvv_eval.synth.fingerprint import FINGERPRINT_FILE, generator_fingerprint
 
 
 def is_current(out_dir: Path, seed: int = DEFAULT_SEED) -> bool:
-    """Whether ``out_dir`` holds deliveries written by this generator version with ``seed``."""
+    """Whether ``out_dir`` holds deliveries written by this generator version with ``seed``, unchanged
+    (its SYNTHETIC marker valid)."""
     stamp = out_dir / FINGERPRINT_FILE
-    return stamp.exists() and stamp.read_text(encoding="utf-8").split() == [generator_fingerprint(), str(seed)]
+    return (stamp.exists() and stamp.read_text(encoding="utf-8").split() == [generator_fingerprint(), str(seed)]
+            and check_marker(out_dir).valid)
 
 
 class SynthArgumentError(ValueError):
@@ -77,6 +69,18 @@ def check_writable(out_dir: Path) -> None:
         raise SynthArgumentError(f"cannot write to {parent}: {exc.strerror}; choose another --out") from exc
 
 
+def check_not_in_real_root(out_dir: Path) -> None:
+    """Raise :class:`SynthArgumentError` when ``out_dir`` lies under a data root that holds real data."""
+    root = data_root()
+    if not (out_dir == root or root in out_dir.parents):
+        return
+    real = real_data_found(root)
+    if real:
+        raise SynthArgumentError(
+            f"the data root {root} holds real data ({', '.join(real[:3])}); `lvv-eval synth` never writes "
+            f"under a real data root: choose --out outside it, or unset LVV_DATA_ROOT for the demo")
+
+
 def make_cohort(seed: int, people: int | None, uncalibrated: bool, pilots: list[str] | None) -> SyntheticCohort:
     """The calibrated default, or an uncalibrated cohort of ``people`` persons."""
     if not uncalibrated:
@@ -91,9 +95,12 @@ def make_cohort(seed: int, people: int | None, uncalibrated: bool, pilots: list[
 def synthesise(out_dir: Path | None = None, seed: int = DEFAULT_SEED, people: int | None = None,
                uncalibrated: bool = False, pilots: list[str] | None = None,
                progress: bool = True) -> SynthResult:
-    """Write a SYNTHETIC cohort as five deliveries (plus answer key) into ``out_dir``, atomically."""
-    out_dir = Path(out_dir or synthetic_dir()).resolve()
+    """Write a SYNTHETIC cohort as five deliveries (plus answer key and the SYNTHETIC.json marker)
+    into ``out_dir``, replacing it only when synth wrote it (safe swap); never under a real data root."""
     check_arguments(people, uncalibrated, pilots)
+    out_dir = Path(out_dir if out_dir is not None else synthetic_dir())
+    out_dir = check_output_folder(out_dir, "synth", is_own=written_by_synth)
+    check_not_in_real_root(out_dir)
     check_writable(out_dir)
     from lvv_eval.synth.render.deliveries import write_deliveries
     t0 = time.perf_counter()
@@ -102,23 +109,14 @@ def synthesise(out_dir: Path | None = None, seed: int = DEFAULT_SEED, people: in
     say(f"synth: drawing the {kind} (seed {seed}) ...")
     cohort = make_cohort(seed, people, uncalibrated, pilots)
     say(f"synth: {len(cohort.stays):,} stays; writing deliveries ...")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".synth-", dir=out_dir.parent))
-    try:
-        manifest = write_deliveries(cohort, tmp, seed)
-        if not uncalibrated:
-            (tmp / FINGERPRINT_FILE).write_text(f"{generator_fingerprint()} {seed}\n", encoding="utf-8")
-        if out_dir.exists():
-            old = out_dir.with_name(out_dir.name + ".old")
-            shutil.rmtree(old, ignore_errors=True)
-            out_dir.rename(old)
-            tmp.rename(out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    written = []
+
+    def write(tmp: Path) -> None:
+        written.append(write_deliveries(cohort, tmp, seed, stamp_fingerprint=not uncalibrated))
+
+    for note in replace_folder(out_dir, write):
+        say(f"synth: {note}")
+    manifest = written[0]
     seconds = time.perf_counter() - t0
     say(f"synth: SYNTHETIC deliveries written to {out_dir} in {seconds:.1f} s")
     return SynthResult(out_dir, cohort, manifest, seconds)

@@ -55,6 +55,7 @@ def fake_stays(n: int, seed: int = 1) -> pd.DataFrame:
             "person_id": pd.Series(np.arange(n)).map("S{:07d}".format),
             "pilot": pilot,
             "source_file": None,
+            "source_sheet": None,
             "source_row": pd.array([pd.NA] * n, dtype="Int64"),
             "admission_date": admission,
             "exit_date": exit_date.where(~ongoing),

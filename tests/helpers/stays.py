@@ -10,7 +10,7 @@ from lvv_eval.schema import STAYS_COLUMNS, coerce_stays
 def make_stays(rows: list[dict]) -> pd.DataFrame:
     """A stays table from a few hand-written rows (defaults for everything not given)."""
     defaults = {
-        "pilot": "Utrecht", "source_file": None, "source_row": None,
+        "pilot": "Utrecht", "source_file": None, "source_sheet": None, "source_row": None,
         "admission_date": "2020-01-01", "exit_date": None, "data_cut_date": "2022-07-01",
         "exit_reason": None, "in_covenant": True, "exclusion_reason": None,
         "registration_group": "official", "sex": "male", "age_at_admission": 40,

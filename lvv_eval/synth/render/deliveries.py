@@ -8,7 +8,10 @@ books), injects known faults, and writes under ``out_dir``:
 - ``_answer_key/``: ``faults.csv`` (every extra or altered raw row), ``row_map.csv`` (the role of
   every raw data row), ``truth_stays.parquet``, ``hidden.parquet``, ``non_participants.parquet``,
   ``truth.json`` and ``delivery_manifest.json`` (files with sha256 and row counts, fault counts);
-- ``README.md`` saying plainly that all of it is SYNTHETIC.
+- ``README.md`` saying plainly that all of it is SYNTHETIC (for people; it proves nothing);
+- ``SYNTHETIC.json``, written last: the machine-written marker (generator version, fingerprint,
+  seed, and the SHA-256 of every file above) that alone makes ingest treat the folder as synthetic
+  (:mod:`lvv_eval.provenance`).
 
 The answer-key contract (shared with ingest): the truth table is the clean result; faults that
 ingest repairs or recodes are on real rows; quarantined, merged-away and non-participant rows are
@@ -25,8 +28,11 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+import lvv_eval
 from lvv_eval.config import PILOTS
 from lvv_eval.files import sha256_of
+from lvv_eval.provenance import write_marker
+from lvv_eval.synth.fingerprint import FINGERPRINT_FILE, generator_fingerprint
 from lvv_eval.synth.render.encode import EncodedColumn, encode_column
 from lvv_eval.synth.render.faults import Fault, FaultInjector, Override
 from lvv_eval.synth.render.layout import ColumnSpec, Layout, LayoutError, load_layouts
@@ -46,7 +52,7 @@ FAULT_COLUMNS = (
     "raw_value", "true_value", "expected_handling", "rule_id",
 )
 ROW_MAP_COLUMNS = ("source_file", "sheet", "source_row", "role", "stay_id")
-CONTRACT_FIELDS_NOT_DELIVERED = ("stay_id", "person_id", "pilot", "source_file", "source_row")
+CONTRACT_FIELDS_NOT_DELIVERED = ("stay_id", "person_id", "pilot", "source_file", "source_sheet", "source_row")
 
 
 class Cohort(Protocol):
@@ -505,8 +511,11 @@ def write_deliveries(
     *,
     layouts: dict[str, Layout] | None = None,
     max_rows_per_sheet: int = EXCEL_MAX_ROWS,
+    stamp_fingerprint: bool = False,
 ) -> DeliveryManifest:
-    """Write the five SYNTHETIC deliveries, the answer key and a README under ``out_dir``."""
+    """Write the five SYNTHETIC deliveries, the answer key, a README and (last) the SYNTHETIC.json
+    marker under ``out_dir``; ``stamp_fingerprint`` also writes the generator fingerprint and seed
+    that `lvv-eval run` checks before reusing the default deliveries."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     layouts = layouts if layouts is not None else load_layouts()
@@ -535,4 +544,9 @@ def write_deliveries(
     readme.write_text(readme_text(cohort, seed, manifest), encoding="utf-8")
     manifest.files.append(FileRecord("README.md", sha256_of(readme), 0, "readme"))
     (out_dir / ANSWER_KEY_DIR / "delivery_manifest.json").write_text(manifest.to_json(), encoding="utf-8")
+    fingerprint = generator_fingerprint()
+    if stamp_fingerprint:
+        (out_dir / FINGERPRINT_FILE).write_text(f"{fingerprint} {seed}\n", encoding="utf-8")
+    write_marker(out_dir, generator_version=lvv_eval.__version__, generator_fingerprint=fingerprint, seed=seed,
+                 calibrated=bool(cohort.calibrated))
     return manifest
