@@ -9,10 +9,17 @@ A notebook is a short sequence of calls::
     effect = compare_shelter_effect(tte, "durable", ["n_prior", "safe_country"])
     fig = plot_cumulative_incidence(cif, lang="nl")
 
-Statistical caveats are warnings of the classes in :mod:`lvv_eval.analysis.warnings`.
+Statistical caveats are warnings of the classes in :mod:`lvv_eval.analysis.caveats`.
 """
 
 from lvv_eval.analysis.binary import BinaryResult, fit_window_model
+from lvv_eval.analysis.caveats import (
+    AnalysisWarning,
+    DroppedRowsWarning,
+    FewClustersWarning,
+    NonConvergenceWarning,
+    SmallCellWarning,
+)
 from lvv_eval.analysis.cox import CoxResult, breslow_score_residuals, fit_cause_specific_cox
 from lvv_eval.analysis.cuminc import CumIncResult, cumulative_incidence
 from lvv_eval.analysis.descriptives import (
@@ -46,13 +53,6 @@ from lvv_eval.analysis.prepare import (
     prior_procedure_band,
     time_to_event,
     window_outcome,
-)
-from lvv_eval.analysis.warnings import (
-    AnalysisWarning,
-    DroppedRowsWarning,
-    FewClustersWarning,
-    NonConvergenceWarning,
-    SmallCellWarning,
 )
 
 __all__ = [

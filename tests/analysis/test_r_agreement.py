@@ -16,11 +16,11 @@ import pandas as pd
 import pytest
 
 from lvv_eval.analysis.binary import fit_window_model
+from lvv_eval.analysis.caveats import FewClustersWarning
 from lvv_eval.analysis.cox import fit_cause_specific_cox
 from lvv_eval.analysis.cuminc import cumulative_incidence
 from lvv_eval.analysis.descriptives import kaplan_meier, length_of_stay, read_survival
 from lvv_eval.analysis.prepare import EventCoding
-from lvv_eval.analysis.warnings import FewClustersWarning
 
 REF = Path(__file__).resolve().parents[1] / "reference"
 RTOL = 1e-6
