@@ -140,11 +140,13 @@ def fit_window_model(
             stacklevel=2,
         )
     formula = model_formula(data, covariates, outcome)
-    if model == "logit":
+    options: dict[str, Any] = {}
+    if model == "logit":  # converged well past the default 1e-8 (cluster SEs of pilot dummies)
         mod = smf.glm(formula, data=data, family=sm.families.Binomial())
+        options = {"tol": 1e-12, "maxiter": 100}
     else:
         mod = smf.ols(formula, data=data)
-    fit = mod.fit()
+    fit = mod.fit(**options)
     names = list(fit.params.index)
     cov_model = pd.DataFrame(fit.cov_params(), index=names, columns=names)
     cov_cluster = None
@@ -153,7 +155,7 @@ def fit_window_model(
     if cluster is not None:
         groups = pd.factorize(data[cluster], sort=True)[0]
         n_clusters = int(groups.max()) + 1
-        robust = mod.fit(cov_type="cluster", cov_kwds={"groups": groups})
+        robust = mod.fit(cov_type="cluster", cov_kwds={"groups": groups}, **options)
         cov_cluster = pd.DataFrame(robust.cov_params(), index=names, columns=names)
         if model == "lpm":
             cr2 = cr2_vcov(mod.exog, fit.resid.to_numpy(), groups)

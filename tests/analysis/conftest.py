@@ -1,4 +1,4 @@
-"""Shared fixtures of the analysis tests: a small hand-made stays table (see fake_stays.py)."""
+"""Shared fixtures of the analysis tests: a small hand-made stays table (tests/helpers/fake_stays.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from lvv_eval.analysis import time_to_event
-from tests.analysis.fake_stays import fake_stays
+from tests.helpers.fake_stays import fake_stays
 
 
 @pytest.fixture(scope="session")
