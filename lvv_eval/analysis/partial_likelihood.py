@@ -128,6 +128,36 @@ class CoxArrays:
         information = (self.x * weight[:, None]).T @ self.x - s["mean_e"].T @ s["mean_e"]
         return Derivatives(loglik, gradient, information)
 
+    def newton(
+        self,
+        start: np.ndarray | None = None,
+        offset: np.ndarray | None = None,
+        max_iter: int = 50,
+        tol: float = 1e-10,
+    ) -> tuple[np.ndarray, Derivatives, bool]:
+        """Newton-Raphson with step halving: (estimate, derivatives there, converged).
+
+        Stops when the step or the gain in log likelihood is negligible; the latter also when a
+        coefficient drifts off to infinity because one level has no events (as R ``coxph``).
+        """
+        beta = np.zeros(self.n_params) if start is None else np.asarray(start, dtype=np.float64).copy()
+        cur = self.derivatives(beta, offset)
+        if self.n_params == 0:
+            return beta, cur, True
+        for _ in range(max_iter):
+            step = np.linalg.lstsq(cur.information, cur.gradient, rcond=None)[0]
+            new = self.derivatives(beta + step, offset)
+            halvings = 0
+            while not new.loglik >= cur.loglik - 1e-12 * abs(cur.loglik) and halvings < 30:
+                step /= 2
+                new = self.derivatives(beta + step, offset)
+                halvings += 1
+            gain = new.loglik - cur.loglik
+            beta, cur = beta + step, new
+            if np.max(np.abs(step)) < tol or abs(gain) <= 1e-13 * max(1.0, abs(cur.loglik)):
+                return beta, cur, True
+        return beta, cur, False
+
     def fit(
         self,
         start: np.ndarray | None = None,
@@ -135,25 +165,11 @@ class CoxArrays:
         max_iter: int = 50,
         tol: float = 1e-10,
     ) -> np.ndarray:
-        """Maximum partial likelihood estimate by Newton-Raphson with step halving."""
-        beta = np.zeros(self.n_params) if start is None else np.asarray(start, dtype=np.float64).copy()
-        if self.n_params == 0:
-            return beta
-        cur = self.derivatives(beta, offset)
-        for _ in range(max_iter):
-            step = np.linalg.solve(cur.information, cur.gradient)
-            new_beta = beta + step
-            new = self.derivatives(new_beta, offset)
-            halvings = 0
-            while not new.loglik >= cur.loglik - 1e-12 * abs(cur.loglik) and halvings < 30:
-                step /= 2
-                new_beta = beta + step
-                new = self.derivatives(new_beta, offset)
-                halvings += 1
-            beta, cur = new_beta, new
-            if np.max(np.abs(step)) < tol:
-                return beta
-        raise RuntimeError("Cox partial likelihood: Newton-Raphson did not converge")
+        """Maximum partial likelihood estimate (see :meth:`newton`); raises when it fails."""
+        beta, _, converged = self.newton(start, offset, max_iter, tol)
+        if not converged:
+            raise RuntimeError("Cox partial likelihood: Newton-Raphson did not converge")
+        return beta
 
     def score_residuals(self, params: np.ndarray, offset: np.ndarray | None = None) -> np.ndarray:
         """Score residuals (n x p) in the original row order; R ``residuals(fit, "score")``."""
