@@ -5,7 +5,7 @@ A notebook is a short sequence of calls::
     tte = time_to_event(stays, "ee2022")
     cif = cumulative_incidence(tte, by="pilot")              # .table, .at([365])
     cox = fit_cause_specific_cox(tte, "durable", ["shelter_24h", "n_prior"])   # .table
-    boot = wild_cluster_bootstrap(cox, "shelter_24h")        # five pilots: read this too
+    cox.table          # five pilots: interval and p-value from the wild cluster bootstrap
     effect = compare_shelter_effect(tte, "durable", ["n_prior", "safe_country"])
     fig = plot_cumulative_incidence(cif, lang="nl")
 
@@ -20,7 +20,12 @@ from lvv_eval.analysis.caveats import (
     NonConvergenceWarning,
     SmallCellWarning,
 )
-from lvv_eval.analysis.cox import CoxResult, breslow_score_residuals, fit_cause_specific_cox
+from lvv_eval.analysis.cox import (
+    CoxResult,
+    breslow_score_residuals,
+    fit_cause_specific_cox,
+    score_residuals,
+)
 from lvv_eval.analysis.cuminc import CumIncResult, cumulative_incidence
 from lvv_eval.analysis.descriptives import (
     capacity_from_places,
@@ -41,11 +46,13 @@ from lvv_eval.analysis.effects import (
 from lvv_eval.analysis.evalue import EValue, e_value
 from lvv_eval.analysis.inference import (
     InferenceResult,
+    cr2_vcov,
     randomisation_inference,
     webb_weights,
     wild_cluster_bootstrap,
     with_wild_bootstrap,
 )
+from lvv_eval.analysis.notes import coverage_note, inference_note
 from lvv_eval.analysis.prepare import (
     EXIT_REASON_SCHEME,
     PRIOR_PROCEDURE_BANDS,
@@ -71,6 +78,10 @@ __all__ = [
     "ShelterEffect",
     "SmallCellWarning",
     "breslow_score_residuals",
+    "coverage_note",
+    "cr2_vcov",
+    "inference_note",
+    "score_residuals",
     "capacity_from_places",
     "compare_shelter_effect",
     "cumulative_incidence",

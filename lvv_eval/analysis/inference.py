@@ -176,14 +176,18 @@ class CoxScoreTest:
         self.codes = cluster_codes(clusters)
         self.scheme = scheme
         self._start = np.zeros(len(keep))
+        self.unconverged = 0
 
     def restricted_params(self, null: float) -> np.ndarray:
         """Full parameter vector at the restricted estimate (coefficient fixed at ``null``)."""
         params = np.zeros(len(self.keep) + 1)
         params[self.index] = null
         if self.restricted is not None:
-            est = self.restricted.fit(start=self._start, offset=null * self.x_k)
-            self._start = est
+            # far from the estimate a nuisance coefficient can drift off (no events left in one
+            # level); its scores are then those at the supremum, which is what the test needs
+            est, _, converged = self.restricted.newton(self._start, null * self.x_k, max_iter=200)
+            self.unconverged += not converged
+            self._start = est if converged else np.zeros(len(self.keep))
             params[self.keep] = est
         return params
 
@@ -302,6 +306,7 @@ def invert_test(
     scale: float,
     alpha: float = 0.05,
     nulls: Sequence[float] = (0.0,),
+    tol: float = BISECTION_TOL,
 ) -> tuple[float, float]:
     """The interval of trial values whose bootstrap p-value is at least ``alpha``.
 
@@ -318,7 +323,7 @@ def invert_test(
         if outer is None:
             bounds.append(side * np.inf)
             continue
-        while abs(outer - inner) > BISECTION_TOL * scale:
+        while abs(outer - inner) > tol * scale:
             mid = 0.5 * (inner + outer)
             if p_at(mid) >= alpha:
                 inner = mid
@@ -379,12 +384,14 @@ def wild_cluster_bootstrap(
     seed: int = DEFAULT_SEED,
     interval: bool = False,
     alpha: float = 0.05,
+    tol: float = BISECTION_TOL,
 ) -> InferenceResult:
     """Restricted wild cluster bootstrap (Webb weights) for one term of a fitted model.
 
     Linear probability model: bootstrap-t (WCR). Logistic and Cox models: score bootstrap. With
     ``interval`` also the (1 - ``alpha``) interval by test inversion, which excludes ``null``
-    exactly when the p-value is below ``alpha``.
+    exactly when the p-value is below ``alpha``; its bounds are located to ``tol`` standard
+    errors.
     """
     if term not in result.params.index:
         raise KeyError(f"term {term!r} not in the model; terms: {list(result.params.index)}")
@@ -403,7 +410,8 @@ def wild_cluster_bootstrap(
     stat, p = at(null)
     lower = upper = float("nan")
     if interval:
-        lower, upper = invert_test(lambda v: at(v)[1], estimate, result.se(term), alpha, (null,))
+        lower, upper = invert_test(lambda v: at(v)[1], estimate, result.se(term), alpha, (null,),
+                                   tol)
     return InferenceResult(
         method=test.method,
         term=term,

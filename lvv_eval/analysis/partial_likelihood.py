@@ -196,8 +196,9 @@ class CoxArrays:
 
 
 def _group_sums(groups: np.ndarray, values: np.ndarray, m: int) -> np.ndarray:
-    """Column sums of ``values`` (n x p) per group code."""
-    out = np.empty((m, values.shape[1]))
-    for k in range(values.shape[1]):
-        out[:, k] = np.bincount(groups, weights=values[:, k], minlength=m)
+    """Column sums of ``values`` (n x p) per group code; ``groups`` is sorted (contiguous groups)."""
+    out = np.zeros((m, values.shape[1]))
+    if len(groups):
+        starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+        out[groups[starts]] = np.add.reduceat(values, starts, axis=0)
     return out
