@@ -109,7 +109,7 @@ def breslow_score_residuals(
     params: np.ndarray,
     strata: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Score residuals of a Cox model (Breslow form), 0 for rows before any event of their stratum.
+    """Score residuals of a Cox model with Breslow ties, 0 for rows before any event of their stratum.
 
     Equals R ``residuals(coxph(..., ties="breslow"), "score")``.
     """
