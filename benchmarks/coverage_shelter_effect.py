@@ -172,15 +172,17 @@ def summarise(res: pd.DataFrame) -> pd.DataFrame:
     """Coverage per scenario and column, with Monte Carlo standard errors."""
     rows = []
     for scenario, part in res.groupby("scenario", sort=False):
-        row = {"scenario": scenario, "replications": len(part),
+        failed = part["error"].notna() if "error" in part else pd.Series(False, index=part.index)
+        part = part[~failed]
+        row = {"scenario": scenario, "replications": len(part), "failed": int(failed.sum()),
                "mean_events": round(part["n_events"].mean()),
                "bias": part["estimate"].mean() - part["truth"].mean(),
                "empirical_sd": part["estimate"].std()}
         for col in COLUMNS:
-            v = part[f"cover_{col}"].astype(float)
+            v = pd.to_numeric(part[f"cover_{col}"].map({True: 1.0, False: 0.0}), errors="coerce")
             row[col] = v.mean() if v.notna().any() else np.nan
         row["mc_se"] = np.sqrt(0.95 * 0.05 / len(part))
-        with_interval = part[part["interval_computed"]]
+        with_interval = part[part["interval_computed"].astype(bool)]
         row["intervals_computed"] = len(with_interval)
         row["interval_test_disagree"] = int(
             (with_interval["cover_bootstrap"] != with_interval["cover_bootstrap_test"]).sum())
@@ -238,7 +240,11 @@ def main() -> None:
         rows = []
         for r in range(args.reps):  # scenarios interleaved: a partial run covers all of them
             for scenario in args.scenarios:
-                rows.append(one_replication(args.people, 10_000 + r, scenario, r < args.intervals))
+                try:
+                    rows.append(one_replication(args.people, 10_000 + r, scenario,
+                                                r < args.intervals))
+                except Exception as exc:  # noqa: BLE001 - recorded and counted, not hidden
+                    rows.append({"scenario": scenario, "seed": 10_000 + r, "error": repr(exc)})
             if (r + 1) % 10 == 0 or r + 1 == args.reps:
                 pd.DataFrame(rows).to_csv(out, index=False)
                 print(f"{r + 1} replications per scenario, {time.perf_counter() - start:.0f} s",

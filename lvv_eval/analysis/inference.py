@@ -185,7 +185,10 @@ class CoxScoreTest:
         if self.restricted is not None:
             # far from the estimate a nuisance coefficient can drift off (no events left in one
             # level); its scores are then those at the supremum, which is what the test needs
-            est, _, converged = self.restricted.newton(self._start, null * self.x_k, max_iter=200)
+            offset = null * self.x_k
+            est, _, converged = self.restricted.newton(self._start, offset, max_iter=200)
+            if not converged:  # a warm start far from this null can fail: start again from 0
+                est, _, converged = self.restricted.newton(None, offset, max_iter=200)
             self.unconverged += not converged
             self._start = est if converged else np.zeros(len(self.keep))
             params[self.keep] = est
@@ -194,8 +197,11 @@ class CoxScoreTest:
     def statistic_p(self, null: float) -> tuple[float, float]:
         """(statistic, p-value) of the hypothesis coefficient == ``null``."""
         params = self.restricted_params(null)
-        sums = _cluster_sums(self.full.score_residuals(params), self.codes)
-        info = self.full.derivatives(params).information
+        with np.errstate(all="ignore"):
+            sums = _cluster_sums(self.full.score_residuals(params), self.codes)
+            info = self.full.derivatives(params).information
+        if not (np.all(np.isfinite(sums)) and np.all(np.isfinite(info))):
+            return float("nan"), float("nan")  # not computable this far out
         return score_statistic_p(_efficient_scores(sums, info, self.index), self.scheme)
 
 
@@ -289,11 +295,11 @@ def _first_rejection(
     """
     distance = lambda v: side * (v - estimate)  # noqa: E731
     own_nulls = [v for v in nulls if distance(v) > 0]
-    reach = max((distance(v) for v in own_nulls if p_at(v) >= alpha), default=0.0)
+    reach = max((distance(v) for v in own_nulls if not p_at(v) < alpha), default=0.0)
     points = sorted([estimate + side * s * scale for s in SEARCH_STEPS] + own_nulls, key=distance)
     inner = estimate
     for v in points:
-        if p_at(v) >= alpha:
+        if not p_at(v) < alpha:
             inner = v
         elif distance(v) > reach:
             return inner, v
@@ -313,7 +319,9 @@ def invert_test(
     Searches outwards from ``estimate`` in steps of ``scale`` (a standard error) and bisects
     between the last accepted and the first rejected value. A value in ``nulls`` that the test
     does not reject is always inside; one that it rejects is always outside. A side without a
-    rejection within 64 standard errors is unbounded (infinite).
+    rejection within 64 standard errors is unbounded (infinite). A trial value whose p-value
+    cannot be computed (NaN: the restricted model has no estimate that far out) is not counted as
+    a rejection, which can only widen the interval.
     """
     if not (np.isfinite(scale) and scale > 0):
         raise ValueError(f"scale must be a positive standard error, got {scale}")
@@ -325,7 +333,7 @@ def invert_test(
             continue
         while abs(outer - inner) > tol * scale:
             mid = 0.5 * (inner + outer)
-            if p_at(mid) >= alpha:
+            if not p_at(mid) < alpha:
                 inner = mid
             else:
                 outer = mid

@@ -145,6 +145,8 @@ class CoxArrays:
         if self.n_params == 0:
             return beta, cur, True
         for _ in range(max_iter):
+            if not (np.isfinite(cur.loglik) and np.all(np.isfinite(cur.information))):
+                return beta, cur, False  # risk sets underflow this far out: no estimate here
             step = np.linalg.lstsq(cur.information, cur.gradient, rcond=None)[0]
             new = self.derivatives(beta + step, offset)
             halvings = 0
