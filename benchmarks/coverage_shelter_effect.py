@@ -207,6 +207,7 @@ def write_note(summary: pd.DataFrame, n_people: int) -> None:
     scenarios = {
         r["scenario"]: {"coverage": round(float(r["bootstrap"]), 3),
                         "replications": int(r["replications"]),
+                        "unbounded_share": round(float(r["bootstrap_unbounded_share"]), 3),
                         "within_target": bool(0.93 <= r["bootstrap"] <= 0.97)}
         for _, r in summary.iterrows()
     }
