@@ -78,6 +78,7 @@ def _inference(bootstrap: bool, cluster: str | None) -> str:
 
 def _complete(tte: pd.DataFrame, needed: Sequence[str]) -> tuple[pd.DataFrame, int]:
     """Rows with every needed column known (the same rows for all fits) and how many were left out."""
+    needed = list(dict.fromkeys(needed))  # strata and cluster are often the same column
     data, n_dropped = complete_cases(tte, needed)
     if n_dropped:
         warnings.warn(f"{n_dropped} stays left out for missing values in {list(needed)}",
