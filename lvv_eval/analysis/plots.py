@@ -19,7 +19,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 import yaml  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FormatStrFormatter  # noqa: E402
+from matplotlib.ticker import FormatStrFormatter, NullFormatter  # noqa: E402
 
 from lvv_eval.analysis.cuminc import CumIncResult  # noqa: E402
 
@@ -140,7 +140,8 @@ def plot_effects(effects: pd.DataFrame, lang: str = "nl", synthetic: bool = Fals
     ax.axvline(1.0, color="grey", linestyle="--", linewidth=0.8)
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(FormatStrFormatter("%.2g"))
-    ax.xaxis.set_minor_formatter(FormatStrFormatter("%.2g"))
+    wide = edge[1] / edge[0] > 100  # minor tick labels would overlap over several decades
+    ax.xaxis.set_minor_formatter(NullFormatter() if wide else FormatStrFormatter("%.2g"))
     ax.set_yticks(y, names)
     ax.set_xlabel(lab["hazard_ratio"])
     ax.set_title(lab["effects_title"])
