@@ -33,8 +33,8 @@ Scenarios (``--scenarios``):
 
 Cohort size: 4,000 people (about 175 return exits) per replication. Coverage with five pilots is
 driven by the number of clusters, not by the number of events, and the machine's two cores are
-shared with other jobs (load averages of 7-15 while this ran): 4,000 people keep 3 x 500
-replications within about an hour at low priority. Writes the replications and the summary to
+shared with other jobs (load averages of 2-15 while this ran): 4,000 people keep 3 x 500
+replications to 1,215 s at low priority (measured, OPENBLAS_NUM_THREADS=1, nice 10). Writes the replications and the summary to
 ``benchmarks/results/`` and, with ``--write-note``, the measured coverage into
 ``lvv_eval/analysis/coverage.yaml`` that the report text reads.
 """
@@ -208,6 +208,7 @@ def write_note(summary: pd.DataFrame, n_people: int) -> None:
         r["scenario"]: {"coverage": round(float(r["bootstrap"]), 3),
                         "replications": int(r["replications"]),
                         "unbounded_share": round(float(r["bootstrap_unbounded_share"]), 3),
+                        "intervals_computed": int(r["intervals_computed"]),
                         "within_target": bool(0.93 <= r["bootstrap"] <= 0.97)}
         for _, r in summary.iterrows()
     }

@@ -33,7 +33,8 @@ def coverage_note(lang: str = "nl", path: Path = COVERAGE_YAML) -> str:
     for name, entry in measured["scenarios"].items():
         parts.append(lab["coverage_scenario"].format(
             coverage=entry["coverage"], name=lab["coverage_scenarios"].get(name, name),
-            replications=entry["replications"], unbounded=entry.get("unbounded_share", 0.0)))
+            replications=entry["replications"], unbounded=entry.get("unbounded_share", 0.0),
+            intervals=entry.get("intervals_computed", entry["replications"])))
         missed |= not low <= entry["coverage"] <= high
     key = "coverage_missed_target" if missed else "coverage_within_target"
     return lab[key].format(scenarios="; ".join(parts))
