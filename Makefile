@@ -33,5 +33,5 @@ clean-data:  ## remove generated data and reports (raw synthetic data is rebuilt
 	rm -rf data_raw/synthetic data_clean
 	find reports -mindepth 1 ! -name README.md -exec rm -rf {} +
 
-r-reference:  ## regenerate the cached R outputs under tests/reference (needs R: survival, cmprsk, sandwich)
+r-reference:  ## regenerate the cached R outputs under tests/reference (needs R: survival, cmprsk, sandwich, clubSandwich)
 	Rscript tests/reference/r_reference.R tests/reference

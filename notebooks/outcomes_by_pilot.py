@@ -78,7 +78,8 @@ cif.at([horizon_days])
 # ## 24-uursopvang: naief en gecorrigeerd / 24-hour shelter: naive and adjusted
 #
 # Observationeel: de E-waarde zegt hoe sterk een niet-gemeten verstoorder zou moeten zijn.
-# Met vijf pilots zijn cluster-robuuste fouten onbetrouwbaar: lees de wild cluster bootstrap.
+# `hr_lower`/`hr_upper` en `p_value` zijn de wild cluster bootstrap (zie `ci_method`); de
+# cluster-robuuste en modelmatige standaardfouten staan er als tweede kolommen naast.
 
 # %%
 with warnings.catch_warnings(record=True) as caught:
@@ -89,6 +90,7 @@ for w in caught:
     print(f"{type(w.message).__name__}: {w.message}")
 save_table(effect.table, "shelter_24h_effect", synthetic)
 save_table(gradient.table, "prior_procedures_gradient", synthetic)
+display(Markdown(A.inference_note(lang) + " " + A.coverage_note(lang)))
 print(effect.summary())
 
 # %%

@@ -5,15 +5,27 @@ A notebook is a short sequence of calls::
     tte = time_to_event(stays, "ee2022")
     cif = cumulative_incidence(tte, by="pilot")              # .table, .at([365])
     cox = fit_cause_specific_cox(tte, "durable", ["shelter_24h", "n_prior"])   # .table
-    boot = wild_cluster_bootstrap(cox, "shelter_24h")        # five pilots: read this too
+    cox.table          # five pilots: interval and p-value from the wild cluster bootstrap
     effect = compare_shelter_effect(tte, "durable", ["n_prior", "safe_country"])
     fig = plot_cumulative_incidence(cif, lang="nl")
 
-Statistical caveats are warnings of the classes in :mod:`lvv_eval.analysis.warnings`.
+Statistical caveats are warnings of the classes in :mod:`lvv_eval.analysis.caveats`.
 """
 
 from lvv_eval.analysis.binary import BinaryResult, fit_window_model
-from lvv_eval.analysis.cox import CoxResult, breslow_score_residuals, fit_cause_specific_cox
+from lvv_eval.analysis.caveats import (
+    AnalysisWarning,
+    DroppedRowsWarning,
+    FewClustersWarning,
+    NonConvergenceWarning,
+    SmallCellWarning,
+)
+from lvv_eval.analysis.cox import (
+    CoxResult,
+    breslow_score_residuals,
+    fit_cause_specific_cox,
+    score_residuals,
+)
 from lvv_eval.analysis.cuminc import CumIncResult, cumulative_incidence
 from lvv_eval.analysis.descriptives import (
     exits_by_reason,
@@ -33,11 +45,13 @@ from lvv_eval.analysis.effects import (
 from lvv_eval.analysis.evalue import EValue, e_value
 from lvv_eval.analysis.inference import (
     InferenceResult,
+    cr2_vcov,
     randomisation_inference,
     webb_weights,
     wild_cluster_bootstrap,
     with_wild_bootstrap,
 )
+from lvv_eval.analysis.notes import coverage_note, inference_note
 from lvv_eval.analysis.prepare import (
     EXIT_REASON_SCHEME,
     PRIOR_PROCEDURE_BANDS,
@@ -45,13 +59,6 @@ from lvv_eval.analysis.prepare import (
     prior_procedure_band,
     time_to_event,
     window_outcome,
-)
-from lvv_eval.analysis.warnings import (
-    AnalysisWarning,
-    DroppedRowsWarning,
-    FewClustersWarning,
-    NonConvergenceWarning,
-    SmallCellWarning,
 )
 
 __all__ = [
@@ -70,6 +77,10 @@ __all__ = [
     "ShelterEffect",
     "SmallCellWarning",
     "breslow_score_residuals",
+    "coverage_note",
+    "cr2_vcov",
+    "inference_note",
+    "score_residuals",
     "compare_shelter_effect",
     "cumulative_incidence",
     "e_value",

@@ -8,7 +8,7 @@ R ``sandwich::vcovCL(type = "HC1")`` (STATISTICS_NOTES trap 5). Parameters are m
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,80 +18,77 @@ import statsmodels.api as sm
 import statsmodels.formula.api as smf
 from scipy import stats
 
+from lvv_eval.analysis.caveats import DroppedRowsWarning, SmallCellWarning, warn_few_clusters
+from lvv_eval.analysis.inference import (
+    DEFAULT_SEED,
+    LogitScoreTest,
+    NullTest,
+    OlsWildBootstrapT,
+    WebbScheme,
+    cr2_vcov,
+)
 from lvv_eval.analysis.prepare import complete_cases
-from lvv_eval.analysis.warnings import DroppedRowsWarning, SmallCellWarning, warn_few_clusters
+from lvv_eval.analysis.results import ModelResult
 
 MODELS = ("logit", "lpm")
 
 
-@dataclass
-class BinaryResult:
-    """A fitted window-outcome model; ``table`` is the tidy coefficient table."""
+@dataclass(kw_only=True)
+class BinaryResult(ModelResult):
+    """A fitted window-outcome model; ``table`` is the tidy coefficient table.
+
+    The effect is an odds ratio for ``logit`` and a risk difference for ``lpm``; ``cov_model`` is
+    the model-based covariance, ``cov_cluster`` the HC1 cluster-robust one and ``cov_cr2`` (LPM
+    only) the CR2 one.
+    """
 
     model: str
     outcome_class: str | None
     window_days: int | None
     formula: str
-    params: pd.Series
-    cov_model: pd.DataFrame
-    cov_cluster: pd.DataFrame | None
-    cluster: str | None
-    n_obs: int
-    n_events: int
-    n_dropped: int
-    n_clusters: int | None
-    alpha: float = 0.05
+    cov_cr2: pd.DataFrame | None = None
     fit: Any = field(default=None, repr=False)
     data: pd.DataFrame | None = field(default=None, repr=False)
 
-    @property
-    def table(self) -> pd.DataFrame:
-        """One row per term: coefficient, model and cluster-robust SE, effect with CI, p-value.
+    def transform(self) -> Callable[[Any], Any]:
+        """Log odds ratio -> odds ratio (logit); a risk difference stays as it is (lpm)."""
+        return np.exp if self.model == "logit" else (lambda v: v)
 
-        The effect is an odds ratio for ``logit`` and a risk difference for ``lpm``.
-        """
-        se_model = np.sqrt(np.diag(self.cov_model.to_numpy()))
-        se_cl = np.sqrt(np.diag(self.cov_cluster.to_numpy())) if self.cov_cluster is not None else None
-        se = se_cl if se_cl is not None else se_model
-        z = stats.norm.ppf(1 - self.alpha / 2)
-        coef = self.params.to_numpy()
-        transform = np.exp if self.model == "logit" else (lambda v: v)
-        return pd.DataFrame(
-            {
-                "model": self.model,
-                "outcome_class": self.outcome_class,
-                "window_days": self.window_days,
-                "term": self.params.index,
-                "coef": coef,
-                "se_model": se_model,
-                "se_cluster": se_cl if se_cl is not None else np.nan,
-                "effect": transform(coef),
-                "effect_scale": "odds_ratio" if self.model == "logit" else "risk_difference",
-                "lower": transform(coef - z * se),
-                "upper": transform(coef + z * se),
-                "p_value": 2 * stats.norm.sf(np.abs(coef / se)),
-                "se_type": "cluster_hc1" if se_cl is not None else "model",
-                "n_obs": self.n_obs,
-                "n_clusters": self.n_clusters if self.n_clusters is not None else pd.NA,
-            }
-        )
+    def head_columns(self) -> dict[str, Any]:
+        """Model, outcome class and window."""
+        return {"model": self.model, "outcome_class": self.outcome_class,
+                "window_days": self.window_days}
 
-    def se(self, term: str) -> float:
-        """Standard error of one term (cluster-robust when available)."""
-        cov = self.cov_cluster if self.cov_cluster is not None else self.cov_model
-        return float(np.sqrt(cov.loc[term, term]))
+    def tail_columns(self) -> dict[str, Any]:
+        """The effect's scale."""
+        return {"effect_scale": "odds_ratio" if self.model == "logit" else "risk_difference"}
 
-    def summary(self) -> str:
-        """A plain-text summary for notebooks and logs."""
-        head = (
-            f"{self.model} model: {self.formula}; outcome {self.outcome_class!r} within "
-            f"{self.window_days} days; cluster={self.cluster} ({self.n_clusters} clusters)\n"
-            f"{self.n_obs} stays, {self.n_events} with the outcome, {self.n_dropped} dropped for "
-            f"missing values\n"
-        )
-        cols = ["term", "coef", "se_model", "se_cluster", "effect", "lower", "upper", "p_value"]
-        return head + self.table[cols].to_string(index=False, float_format=lambda v: f"{v:.4f}")
+    def extra_columns(self, coef: np.ndarray) -> dict[str, Any]:
+        """CR2 standard error with a t(G - 1) interval and p-value (linear model only)."""
+        if self.cov_cr2 is None:
+            return {}
+        se = np.sqrt(np.diag(self.cov_cr2.to_numpy()))
+        df = int(self.n_clusters or 0) - 1
+        q = stats.t.ppf(1 - self.alpha / 2, df)
+        return {"se_cr2": se, "lower_cr2": coef - q * se, "upper_cr2": coef + q * se,
+                "p_cr2": 2 * stats.t.sf(np.abs(coef / se), df)}
 
+    def describe(self) -> str:
+        """First line of the summary."""
+        return (f"{self.model} model: {self.formula}; outcome {self.outcome_class!r} within "
+                f"{self.window_days} days")
+
+    def bootstrap_test(self, term: str, scheme: WebbScheme) -> NullTest:
+        """WCR bootstrap-t (lpm) or score bootstrap (logit) test of ``term``."""
+        if self.cluster is None or self.data is None:
+            raise ValueError("the model was fitted without clusters; refit with cluster=...")
+        x = np.asarray(self.fit.model.exog, dtype=float)
+        y = np.asarray(self.fit.model.endog, dtype=float)
+        index = list(self.params.index).index(term)
+        clusters = self.data[self.cluster].to_numpy()
+        if self.model == "lpm":
+            return OlsWildBootstrapT(y, x, clusters, index, scheme)
+        return LogitScoreTest(y, x, clusters, index, scheme)
 
 def _term(frame: pd.DataFrame, name: str) -> str:
     s = frame[name]
@@ -113,13 +110,16 @@ def fit_window_model(
     outcome: str = "outcome",
     alpha: float = 0.05,
     min_events: int = 10,
+    n_boot: int = 9999,
+    seed: int = DEFAULT_SEED,
 ) -> BinaryResult:
     """Fit a logistic (``logit``) or linear probability (``lpm``) model of a window outcome.
 
     ``window`` is a :func:`~lvv_eval.analysis.prepare.window_outcome` frame. Rows with missing
     values in the model's columns are dropped with a :class:`DroppedRowsWarning`. With ``cluster``
-    the errors are cluster-robust (HC1) and a :class:`FewClustersWarning` is raised below 30
-    clusters.
+    the errors are cluster-robust (HC1), the linear model also gets CR2 errors with t(G - 1)
+    (R ``clubSandwich``), and a :class:`FewClustersWarning` is raised below 30 clusters; there
+    the table's interval and p-value come from the restricted wild cluster bootstrap.
     """
     if model not in MODELS:
         raise ValueError(f"model must be one of {MODELS}, got {model!r}")
@@ -140,20 +140,26 @@ def fit_window_model(
             stacklevel=2,
         )
     formula = model_formula(data, covariates, outcome)
-    if model == "logit":
+    options: dict[str, Any] = {}
+    if model == "logit":  # converged well past the default 1e-8 (cluster SEs of pilot dummies)
         mod = smf.glm(formula, data=data, family=sm.families.Binomial())
+        options = {"tol": 1e-12, "maxiter": 100}
     else:
         mod = smf.ols(formula, data=data)
-    fit = mod.fit()
+    fit = mod.fit(**options)
     names = list(fit.params.index)
     cov_model = pd.DataFrame(fit.cov_params(), index=names, columns=names)
     cov_cluster = None
+    cov_cr2 = None
     n_clusters = None
     if cluster is not None:
         groups = pd.factorize(data[cluster], sort=True)[0]
         n_clusters = int(groups.max()) + 1
-        robust = mod.fit(cov_type="cluster", cov_kwds={"groups": groups})
+        robust = mod.fit(cov_type="cluster", cov_kwds={"groups": groups}, **options)
         cov_cluster = pd.DataFrame(robust.cov_params(), index=names, columns=names)
+        if model == "lpm":
+            cr2 = cr2_vcov(mod.exog, fit.resid.to_numpy(), groups)
+            cov_cr2 = pd.DataFrame(cr2, index=names, columns=names)
         warn_few_clusters(n_clusters, f"{model} model")
     return BinaryResult(
         model=model,
@@ -163,12 +169,15 @@ def fit_window_model(
         params=fit.params,
         cov_model=cov_model,
         cov_cluster=cov_cluster,
+        cov_cr2=cov_cr2,
         cluster=cluster,
         n_obs=len(data),
         n_events=n_events,
         n_dropped=n_dropped,
         n_clusters=n_clusters,
         alpha=alpha,
+        n_boot=n_boot,
+        seed=seed,
         fit=fit,
         data=data,
     )

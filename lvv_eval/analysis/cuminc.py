@@ -16,8 +16,8 @@ import pandas as pd
 from scipy import stats
 from statsmodels.duration.survfunc import CumIncidenceRight
 
+from lvv_eval.analysis.caveats import SmallCellWarning
 from lvv_eval.analysis.prepare import EventCoding, event_coding
-from lvv_eval.analysis.warnings import SmallCellWarning
 
 CONF_TYPES = ("log", "log-log", "plain")
 

@@ -14,8 +14,8 @@ import pandas as pd
 from scipy import stats
 from statsmodels.duration.survfunc import SurvfuncRight
 
+from lvv_eval.analysis.caveats import SmallCellWarning
 from lvv_eval.analysis.prepare import OutcomeScheme, event_coding, resolve_scheme
-from lvv_eval.analysis.warnings import SmallCellWarning
 from lvv_eval.capacity import places_at
 
 DAYS_PER_YEAR = 365.25

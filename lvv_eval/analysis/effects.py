@@ -1,8 +1,9 @@
 """The questions of the evaluation: 24-hour shelter (naive vs adjusted) and prior procedures.
 
 24-hour shelter is observational: the naive (crude) and the adjusted cause-specific hazard ratio
-are shown side by side, each with cluster-robust and wild cluster bootstrap inference, and the
-adjusted one with an E-value. The prior-procedures gradient is shown as bands (1, 2-5, >5 against
+are shown side by side, and the adjusted one with an E-value. Interval and p-value are the
+restricted wild cluster bootstrap ones when clustered by the five pilots (the E-value's interval
+uses the bootstrap limit); the cluster-robust and model-based errors stay as secondary columns. The prior-procedures gradient is shown as bands (1, 2-5, >5 against
 0) and as a trend (per procedure, and per band step).
 """
 
@@ -15,12 +16,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from lvv_eval.analysis.caveats import DroppedRowsWarning, FewClustersWarning
 from lvv_eval.analysis.cox import CoxResult, fit_cause_specific_cox
 from lvv_eval.analysis.cuminc import cumulative_incidence
 from lvv_eval.analysis.evalue import EValue, e_value
-from lvv_eval.analysis.inference import DEFAULT_SEED, wild_cluster_bootstrap
-from lvv_eval.analysis.prepare import PRIOR_PROCEDURE_BANDS
-from lvv_eval.analysis.warnings import FewClustersWarning
+from lvv_eval.analysis.inference import DEFAULT_SEED
+from lvv_eval.analysis.prepare import PRIOR_PROCEDURE_BANDS, complete_cases
 
 RARE_OUTCOME_THRESHOLD = 0.15
 
@@ -37,11 +38,12 @@ class ShelterEffect:
 
     def summary(self) -> str:
         """A plain-text summary for notebooks and logs."""
-        cols = ["estimate", "hr", "hr_lower", "hr_upper", "p_robust", "p_wild_bootstrap", "e_value"]
+        cols = ["estimate", "hr", "hr_lower", "hr_upper", "p_value", "p_cluster_robust", "e_value"]
         return (
             f"24-hour shelter, cause {self.cause!r} (cause-specific hazard ratio; "
             f"adjusted for {', '.join(self.adjusted.covariates[1:])}; strata {self.adjusted.strata})\n"
             + self.table[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}")
+            + f"\ninterval and p_value: {self.table['ci_method'].iloc[-1]}"
         )
 
 
@@ -51,29 +53,39 @@ def _final_cumulative_incidence(tte: pd.DataFrame, cause: str) -> float:
     return float(curve["cif"].iloc[-1]) if len(curve) else 0.0
 
 
+EFFECT_COLUMNS = (
+    "term", "hr", "hr_lower", "hr_upper", "p_value", "ci_method", "se_model", "se_cluster_robust",
+    "hr_lower_cluster_robust", "hr_upper_cluster_robust", "p_cluster_robust", "n_obs", "n_events",
+    "n_clusters", "strata",
+)
+
+
 def _effect_row(
-    result: CoxResult, term: str, label: str, n_reps: int, seed: int, bootstrap: bool
+    result: CoxResult, term: str, label: str, inference: str, n_reps: int, seed: int, n_dropped: int
 ) -> dict:
-    row = result.table.set_index("term").loc[term]
-    p_boot = np.nan
-    if bootstrap and result.cluster is not None:
-        p_boot = wild_cluster_bootstrap(result, term, n_reps=n_reps, seed=seed).p_value
-    return {
-        "estimate": label,
-        "term": term,
-        "log_hr": row["coef"],
-        "se_naive": row["se_naive"],
-        "se_robust": row["se_robust"],
-        "hr": row["hr"],
-        "hr_lower": row["hr_lower"],
-        "hr_upper": row["hr_upper"],
-        "p_robust": row["p_value"],
-        "p_wild_bootstrap": p_boot,
-        "n_obs": result.n_obs,
-        "n_events": result.n_events,
-        "n_clusters": result.n_clusters,
-        "strata": result.strata,
-    }
+    row = result.tidy(inference, terms=[term], n_reps=n_reps, seed=seed).set_index("term").loc[term]
+    out = {"estimate": label, "log_hr": row["coef"]}
+    out |= {c: (term if c == "term" else row[c]) for c in EFFECT_COLUMNS}
+    out["n_dropped_missing"] = n_dropped
+    return out
+
+
+def _inference(bootstrap: bool, cluster: str | None) -> str:
+    if cluster is None:
+        return "model"
+    return "auto" if bootstrap else "cluster_robust"
+
+
+def _complete(tte: pd.DataFrame, needed: Sequence[str]) -> tuple[pd.DataFrame, int]:
+    """Rows with every needed column known (the same rows for all fits) and how many were left out."""
+    needed = list(dict.fromkeys(needed))  # strata and cluster are often the same column
+    data, n_dropped = complete_cases(tte, needed)
+    if n_dropped:
+        warnings.warn(f"{n_dropped} stays left out for missing values in {list(needed)}",
+                      DroppedRowsWarning, stacklevel=3)
+    data = data.copy()
+    data.attrs = dict(tte.attrs)
+    return data, n_dropped
 
 
 def compare_shelter_effect(
@@ -93,13 +105,15 @@ def compare_shelter_effect(
 
     The E-value of the adjusted estimate treats the outcome as rare when its cumulative incidence
     at the end of follow-up is below 15% (``rare_outcome`` overrides). The naive and adjusted fits
-    use the same rows (complete cases over all the adjusted model's variables).
+    use the same rows (complete cases over all the adjusted model's variables); the number left
+    out is ``n_dropped_missing``. With ``bootstrap`` and clusters by pilot the interval and p-value
+    are the wild cluster bootstrap ones (else cluster-robust), and so is the E-value's interval.
     """
     if treatment in adjust:
         raise ValueError(f"{treatment!r} is the treatment; leave it out of adjust")
     needed = [treatment, *adjust] + [c for c in (strata, cluster) if c is not None]
-    data = tte.dropna(subset=needed)
-    data.attrs = dict(tte.attrs)
+    data, n_dropped = _complete(tte, needed)
+    how = _inference(bootstrap, cluster)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FewClustersWarning)
         naive = fit_cause_specific_cox(data, cause, [treatment], strata=None, ties=ties, cluster=cluster)
@@ -107,8 +121,8 @@ def compare_shelter_effect(
         data, cause, [treatment, *adjust], strata=strata, ties=ties, cluster=cluster
     )
     rows = [
-        _effect_row(naive, treatment, "naive", n_reps, seed, bootstrap),
-        _effect_row(adjusted, treatment, "adjusted", n_reps, seed, bootstrap),
+        _effect_row(naive, treatment, "naive", how, n_reps, seed, n_dropped),
+        _effect_row(adjusted, treatment, "adjusted", how, n_reps, seed, n_dropped),
     ]
     table = pd.DataFrame(rows)
     if rare_outcome is None:
@@ -147,12 +161,10 @@ def prior_procedures_gradient(
     clash = {"n_prior", "prior_band"} & set(adjust)
     if clash:
         raise ValueError(f"{sorted(clash)} describe the exposure; leave them out of adjust")
-    data = tte.copy()
-    data["prior_band_step"] = data["prior_band"].cat.codes.astype("float64")
-    data.loc[data["prior_band"].isna(), "prior_band_step"] = np.nan
     needed = ["n_prior", *adjust] + [c for c in (strata, cluster) if c is not None]
-    data = data.dropna(subset=needed)
-    data.attrs = dict(tte.attrs)
+    data, n_dropped = _complete(tte, needed)
+    data["prior_band_step"] = data["prior_band"].cat.codes.astype("float64")
+    how = _inference(bootstrap, cluster)
     fits = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FewClustersWarning)
@@ -169,17 +181,17 @@ def prior_procedures_gradient(
         term = f"prior_band[{band}]"
         if term in fits["bands"].params.index:
             rows.append({"contrast": f"{band} vs 0", "kind": "band"}
-                        | _effect_row(fits["bands"], term, "adjusted", n_reps, seed, bootstrap))
-    rows.append({"contrast": "per procedure", "kind": "trend"}
-                | _effect_row(fits["per_procedure"], "n_prior", "adjusted", n_reps, seed, bootstrap))
-    rows.append({"contrast": "per band step", "kind": "trend"}
-                | _effect_row(fits["per_band_step"], "prior_band_step", "adjusted", n_reps, seed, bootstrap))
+                        | _effect_row(fits["bands"], term, "adjusted", how, n_reps, seed, n_dropped))
+    for contrast, fit, term in (("per procedure", "per_procedure", "n_prior"),
+                                ("per band step", "per_band_step", "prior_band_step")):
+        rows.append({"contrast": contrast, "kind": "trend"}
+                    | _effect_row(fits[fit], term, "adjusted", how, n_reps, seed, n_dropped))
     table = pd.DataFrame(rows)
     table.insert(0, "cause", cause)
     if cluster is not None:
         warnings.warn(
-            f"prior-procedures gradient for {cause!r}: {fits['bands'].n_clusters} clusters; read "
-            f"p_wild_bootstrap beside p_robust",
+            f"prior-procedures gradient for {cause!r}: {fits['bands'].n_clusters} clusters; the "
+            f"interval and p-value are {'bootstrap' if how == 'auto' else how} ones (ci_method)",
             FewClustersWarning,
             stacklevel=2,
         )

@@ -58,7 +58,8 @@ def e_value(
 ) -> EValue:
     """E-value for a ratio estimate and, given its CI, for the limit closer to 1.
 
-    The CI E-value is 1 when the interval includes 1.
+    The CI E-value is 1 when the interval includes 1. An unbounded limit (``inf`` or 0, as a
+    bootstrap interval can have with five clusters) is allowed: only the limit closer to 1 is used.
     """
     rr = risk_ratio_approximation(estimate, scale, rare_outcome)
     point = e_value_rr(rr)
@@ -66,7 +67,9 @@ def e_value(
     if lower is not None and upper is not None:
         if lower > upper:
             raise ValueError(f"lower limit {lower} above upper limit {upper}")
-        lo = risk_ratio_approximation(lower, scale, rare_outcome)
-        hi = risk_ratio_approximation(upper, scale, rare_outcome)
-        ci = 1.0 if lo <= 1 <= hi else e_value_rr(lo if rr > 1 else hi)
+        if lower <= 1 <= upper:
+            ci = 1.0
+        else:  # the limit closer to 1 is finite even when the other one is unbounded
+            closer = lower if lower > 1 else upper
+            ci = e_value_rr(risk_ratio_approximation(closer, scale, rare_outcome))
     return EValue(estimate, lower, upper, scale, rare_outcome, point, ci)

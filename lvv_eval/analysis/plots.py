@@ -19,7 +19,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 import yaml  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FormatStrFormatter  # noqa: E402
+from matplotlib.ticker import FormatStrFormatter, NullFormatter  # noqa: E402
 
 from lvv_eval.analysis.cuminc import CumIncResult  # noqa: E402
 
@@ -116,9 +116,18 @@ def plot_stock(
 
 
 def plot_effects(effects: pd.DataFrame, lang: str = "nl", synthetic: bool = False) -> Figure:
-    """Forest plot of hazard ratios with CIs (e.g. ``ShelterEffect.table`` of several causes)."""
+    """Forest plot of hazard ratios with CIs (e.g. ``ShelterEffect.table`` of several causes).
+
+    An unbounded bootstrap limit (0 or infinite) is drawn to the edge of the plot, marked ``>``.
+    """
     lab = labels(lang)
-    rows = effects.reset_index(drop=True)
+    rows = effects.reset_index(drop=True).copy()
+    finite = pd.concat([rows["hr"], rows["hr_lower"], rows["hr_upper"]])
+    finite = finite[np.isfinite(finite) & (finite > 0)]
+    edge = (float(finite.min()) / 4, float(finite.max()) * 4)
+    open_low, open_high = ~(rows["hr_lower"] > 0), ~np.isfinite(rows["hr_upper"])
+    rows["hr_lower"] = rows["hr_lower"].where(~open_low, edge[0])
+    rows["hr_upper"] = rows["hr_upper"].where(~open_high, edge[1])
     names = [
         f"{_class_label(r['cause'], lang)} - {lab.get(str(r['estimate']), r['estimate'])}"
         for _, r in rows.iterrows()
@@ -127,10 +136,14 @@ def plot_effects(effects: pd.DataFrame, lang: str = "nl", synthetic: bool = Fals
     y = np.arange(len(rows))[::-1]
     ax.errorbar(rows["hr"], y, xerr=[rows["hr"] - rows["hr_lower"], rows["hr_upper"] - rows["hr"]],
                 fmt="o", color="black", capsize=3)
+    for flag, x, mark in ((open_low, edge[0], "<"), (open_high, edge[1], ">")):
+        ax.plot(np.full(int(flag.sum()), x), y[flag.to_numpy()], marker=mark, linestyle="",
+                color="black")
     ax.axvline(1.0, color="grey", linestyle="--", linewidth=0.8)
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(FormatStrFormatter("%.2g"))
-    ax.xaxis.set_minor_formatter(FormatStrFormatter("%.2g"))
+    wide = edge[1] / edge[0] > 100  # minor tick labels would overlap over several decades
+    ax.xaxis.set_minor_formatter(NullFormatter() if wide else FormatStrFormatter("%.2g"))
     ax.set_yticks(y, names)
     ax.set_xlabel(lab["hazard_ratio"])
     ax.set_title(lab["effects_title"])

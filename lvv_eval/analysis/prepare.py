@@ -115,6 +115,15 @@ def _nullable_bool_as_float(s: pd.Series) -> pd.Series:
     return s.astype("Float64").astype("float64")
 
 
+def _female(sex: pd.Series) -> pd.Series:
+    """1.0 female, 0.0 male, NaN when the sex is unknown or missing (never coded as male)."""
+    values = sex.astype("object")
+    out = pd.Series(np.nan, index=sex.index, dtype="float64")
+    out[values == "female"] = 1.0
+    out[values == "male"] = 0.0
+    return out
+
+
 def time_to_event(stays: pd.DataFrame, scheme: OutcomeScheme | str) -> pd.DataFrame:
     """One row per stay: days on the LVV, event code and class under ``scheme``, covariates.
 
@@ -125,8 +134,9 @@ def time_to_event(stays: pd.DataFrame, scheme: OutcomeScheme | str) -> pd.DataFr
     1..K outcome classes in scheme order), ``cause`` (class label or ``censored``), ``exit_reason``,
     ``admission_date``, ``admission_year``, ``shelter_24h``, ``guidance_intensity``, ``n_prior``, ``prior_band``,
     ``safe_country``, ``asylum_background``, ``age``, ``age_10y``, ``female``, ``family``,
-    ``in_covenant``, ``exclusion_reason``. Booleans become 0/1 floats (NaN where unknown). The frame carries the event
-    coding in ``.attrs["coding"]``.
+    ``in_covenant``, ``exclusion_reason``. Booleans become 0/1 floats (NaN where unknown); ``female``
+    is NaN when the sex is ``unknown`` or missing, so a model using it leaves those stays out and
+    counts them (``n_dropped_missing``). The frame carries the event coding in ``.attrs["coding"]``.
     """
     _check_stays_columns(stays)
     scheme = resolve_scheme(scheme)
@@ -161,14 +171,13 @@ def time_to_event(stays: pd.DataFrame, scheme: OutcomeScheme | str) -> pd.DataFr
             "safe_country": _nullable_bool_as_float(stays["safe_country"]),
             "asylum_background": _nullable_bool_as_float(stays["asylum_background"]),
             "age": stays["age_at_admission"].astype("Float64").astype("float64"),
-            "female": (stays["sex"].astype("object") == "female").astype("float64"),
+            "female": _female(stays["sex"]),
             "family": _nullable_bool_as_float(stays["family"]),
             "in_covenant": _nullable_bool_as_float(stays["in_covenant"]),
             "exclusion_reason": stays["exclusion_reason"],
         }
     )
     out["age_10y"] = out["age"] / 10.0
-    out.loc[stays["sex"].isna().to_numpy(), "female"] = np.nan
     out.attrs["coding"] = coding
     return out
 

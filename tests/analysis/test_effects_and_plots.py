@@ -5,17 +5,20 @@ from __future__ import annotations
 import warnings
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
 from lvv_eval.analysis import (
+    DroppedRowsWarning,
     FewClustersWarning,
     compare_shelter_effect,
     cumulative_incidence,
     e_value,
     rates_per_100_person_years,
     stock_at,
+    wild_cluster_bootstrap,
 )
 from lvv_eval.analysis.plots import (
     labels,
@@ -30,7 +33,7 @@ from lvv_eval.analysis.plots import (
 def effect(tte):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FewClustersWarning)
-        return compare_shelter_effect(tte, "durable", ["n_prior", "safe_country"], n_reps=999)
+        return compare_shelter_effect(tte, "durable", ["n_prior", "safe_country"])
 
 
 def test_naive_and_adjusted_side_by_side(effect):
@@ -38,12 +41,44 @@ def test_naive_and_adjusted_side_by_side(effect):
     assert list(t["estimate"]) == ["naive", "adjusted"]
     assert pd.isna(t.loc[0, "strata"]) and t.loc[1, "strata"] == "pilot"
     assert t["n_obs"].nunique() == 1  # same rows in both fits
-    assert t["p_wild_bootstrap"].between(0, 1).all()
-    adj = t.iloc[1]
+    assert "naive" in effect.summary()
+
+
+def test_effect_interval_is_the_bootstrap_one_and_agrees_with_its_p_value(effect):
+    t = effect.table
+    assert t["ci_method"].str.contains("bootstrap").all()
+    for _, row in t.iterrows():
+        fit = effect.naive if row["estimate"] == "naive" else effect.adjusted
+        b = wild_cluster_bootstrap(fit, "shelter_24h", interval=True)
+        assert row["p_value"] == b.p_value
+        assert row["hr_lower"] == pytest.approx(np.exp(b.lower))
+        assert row["hr_upper"] == pytest.approx(np.exp(b.upper))
+        assert (row["p_value"] < 0.05) == (not row["hr_lower"] <= 1 <= row["hr_upper"])
+        assert row["p_cluster_robust"] == pytest.approx(
+            fit.row("shelter_24h", "cluster_robust")["p_value"])
+
+
+def test_e_value_interval_uses_the_bootstrap_limit(effect):
+    adj = effect.table.iloc[1]
     expected = e_value(adj["hr"], adj["hr_lower"], adj["hr_upper"], "hr",
                        rare_outcome=effect.e_value.rare_outcome)
     assert adj["e_value"] == pytest.approx(expected.point)
-    assert "naive" in effect.summary()
+    assert adj["e_value_ci"] == pytest.approx(expected.ci)
+    robust = e_value(adj["hr"], adj["hr_lower_cluster_robust"], adj["hr_upper_cluster_robust"],
+                     "hr", rare_outcome=effect.e_value.rare_outcome)
+    if robust.ci != expected.ci:  # the two intervals differ: the table must follow the bootstrap
+        assert adj["e_value_ci"] != pytest.approx(robust.ci)
+
+
+def test_stays_left_out_for_missing_covariates_are_counted(tte):
+    frame = tte.copy()
+    frame.loc[frame.index[:11], "safe_country"] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FewClustersWarning)
+        with pytest.warns(DroppedRowsWarning, match="11 stays"):
+            res = compare_shelter_effect(frame, "durable", ["n_prior", "safe_country"], bootstrap=False)
+    assert (res.table["n_dropped_missing"] == 11 + frame["n_prior"].isna().sum()).all()
+    assert res.table["ci_method"].str.contains("cluster-robust").all()
 
 
 def test_treatment_cannot_be_its_own_adjustment(tte):

@@ -48,8 +48,8 @@ def _z_scores(tte: pd.DataFrame, truth: dict, cause: str, adjust: list[str]) -> 
     target = truth["log_hazard_ratios"][cause]["shelter_24h"]
     naive, adjusted = effect.table.iloc[0], effect.table.iloc[1]
     return (
-        (naive["log_hr"] - target) / naive["se_robust"],
-        (adjusted["log_hr"] - target) / adjusted["se_robust"],
+        (naive["log_hr"] - target) / naive["se_cluster_robust"],
+        (adjusted["log_hr"] - target) / adjusted["se_cluster_robust"],
     )
 
 

@@ -1,11 +1,14 @@
 # Expected numbers for tests/analysis/test_r_agreement.py, computed with R on the fixed dataset
-# analysis_reference_data.csv (written once by make_reference_data.py). Regenerate with
-# `make r-reference` (the only step that needs R: r-base-core, r-cran-survival, r-cran-cmprsk,
-# r-cran-sandwich). Outputs: r_*.csv beside this file; r_versions.txt records the versions.
+# analysis_reference_data.csv (a committed input; its generator-free recipe is
+# make_reference_data.py). Regenerate with `make r-reference` (the only step that needs R:
+# r-base-core, r-cran-survival, r-cran-cmprsk, r-cran-sandwich, r-cran-clubsandwich). Outputs:
+# r_*.csv beside this file, written with 15 significant digits so that two runs give the same
+# bytes; r_versions.txt records the versions.
 suppressPackageStartupMessages({
   library(survival)
   library(cmprsk)
   library(sandwich)
+  library(clubSandwich)
 })
 args <- commandArgs(trailingOnly = TRUE)
 here <- if (length(args) >= 1) args[1] else "tests/reference"
@@ -14,7 +17,11 @@ d$guidance_intensity <- factor(d$guidance_intensity, levels = c("light", "standa
 d$pilot <- factor(d$pilot)
 causes <- c("durable", "semi_durable", "none")           # event codes 1, 2, 3 (0 = censored)
 grid <- c(1, 7, 30, 90, 180, 365, 547, 730, 1000)
-out <- function(x, name) write.csv(x, file.path(here, name), row.names = FALSE)
+out <- function(x, name) {
+  num <- vapply(x, is.numeric, logical(1))
+  x[num] <- lapply(x[num], function(v) signif(v, 15))
+  write.csv(x, file.path(here, name), row.names = FALSE)
+}
 
 # 1. Aalen-Johansen cumulative incidence and its SE: survfit multi-state (trap 10: fix levels)
 aj_table <- function(fit, group) {
@@ -76,7 +83,7 @@ w <- d[!is.na(d$durable_365), ]
 glm_rows <- list()
 fits <- list(
   logit = glm(durable_365 ~ shelter_24h + pilot + n_prior + safe_country, data = w,
-              family = binomial()),
+              family = binomial(), control = glm.control(epsilon = 1e-12, maxit = 100)),
   lpm = lm(durable_365 ~ shelter_24h + pilot + n_prior + safe_country, data = w))
 for (m in names(fits)) {
   f <- fits[[m]]
@@ -86,8 +93,22 @@ for (m in names(fits)) {
 }
 out(do.call(rbind, glm_rows), "r_glm.csv")
 
+# 6. CR2 (Bell-McCaffrey) cluster-robust errors of the linear models, t(G - 1) ("naive-t")
+cr2_rows <- list()
+lpms <- list(
+  lpm = fits$lpm,
+  lpm_no_fe = lm(durable_365 ~ shelter_24h + n_prior + safe_country, data = w))
+for (m in names(lpms)) {
+  ct <- coef_test(lpms[[m]], vcov = vcovCR(lpms[[m]], cluster = w$pilot, type = "CR2"),
+                  test = "naive-t")
+  cr2_rows[[m]] <- data.frame(model = m, term = ct$Coef, coef = ct$beta, se_cr2 = ct$SE,
+                              df = ct$df_t, p_cr2 = ct$p_t)
+}
+out(do.call(rbind, cr2_rows), "r_cr2.csv")
+
 writeLines(c(R.version.string,
              paste("survival", packageVersion("survival")),
              paste("cmprsk", packageVersion("cmprsk")),
-             paste("sandwich", packageVersion("sandwich"))),
+             paste("sandwich", packageVersion("sandwich")),
+             paste("clubSandwich", packageVersion("clubSandwich"))),
            file.path(here, "r_versions.txt"))

@@ -34,8 +34,8 @@ def warn_few_clusters(n_clusters: int, what: str, min_clusters: int = MIN_CLUSTE
     if n_clusters < min_clusters:
         warnings.warn(
             f"{what}: only {n_clusters} clusters; cluster-robust standard errors are unreliable "
-            f"with fewer than {min_clusters}. Read the wild cluster bootstrap or randomisation "
-            f"inference reported beside them.",
+            f"with fewer than {min_clusters}; the table's interval and p-value are the wild "
+            f"cluster bootstrap ones (see its ci_method column).",
             FewClustersWarning,
             stacklevel=3,
         )

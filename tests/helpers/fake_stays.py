@@ -1,8 +1,11 @@
 """A small, seeded, hand-made stays table for the analysis tests (not the project's generator).
 
 Competing exits from constant cause-specific hazards with known log hazard ratios, day-level
-times, five pilots, administrative censoring at the data cut. Used for the fixed R reference
-dataset and for fast unit tests; the recovery-of-truth tests use ``lvv_eval.synth``.
+times, five pilots, administrative censoring at the data cut; 2% of stays have sex ``unknown``
+(missing at random). Used for the fixed R reference dataset (``tests/reference/
+make_reference_data.py``, no part of the project's generator) and for the fast unit tests,
+which check estimates against ``FAKE_HAZARDS``; the recovery-of-truth tests on the full
+generator use ``lvv_eval.synth``.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ def fake_stays(n: int, seed: int = 1) -> pd.DataFrame:
     which = np.minimum((rng.random(n)[:, None] > cum).sum(axis=1), len(reasons) - 1)
     exit_date = admission + pd.to_timedelta(days - 1, unit="D")
     ongoing = exit_date > cut
-    sex = rng.choice(["male", "female"], size=n, p=[0.8, 0.2])
+    sex = rng.choice(["male", "female", "unknown"], size=n, p=[0.78, 0.2, 0.02])
     frame = pd.DataFrame(
         {
             "stay_id": pd.Series(np.arange(n)).map("S{:07d}-1".format),
