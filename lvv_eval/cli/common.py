@@ -8,11 +8,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from typing import TYPE_CHECKING
+
 from lvv_eval import config
 from lvv_eval.errors import UserError
 from lvv_eval.measures.definitions import Definitions, DefinitionsError, load_definitions
 from lvv_eval.measures.indicators import load_capacity
 from lvv_eval.schema import coerce_stays
+
+if TYPE_CHECKING:
+    from lvv_eval.disclosure import DisclosureGate
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +27,27 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
                              "the generator's truth is data_raw/synthetic/_answer_key/truth_stays.parquet)")
     parser.add_argument("--definitions", type=Path, default=None,
                         help="definitions YAML (default: the package's specs/definitions.yaml)")
+
+
+def add_disclosure_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of the disclosure gate every written table and figure passes."""
+    parser.add_argument("--disclosure-policy", type=Path, default=None, metavar="YAML",
+                        help="disclosure policy (default: the package's specs/disclosure_policy.yaml)")
+    parser.add_argument("--exceptions", type=Path, default=None, metavar="YAML",
+                        help="exception requests with their reasons: recorded for the output "
+                             "checker, never applied")
+    parser.add_argument("--unchecked-synthetic", action="store_true",
+                        help="write outputs without the disclosure check; refused unless the data "
+                             "are marked SYNTHETIC, and every output is marked UNCHECKED")
+
+
+def gate_from_args(args: argparse.Namespace, synthetic: bool) -> DisclosureGate:
+    """The disclosure gate the options describe (errors for the user)."""
+    from lvv_eval.disclosure import DisclosureGate
+
+    return DisclosureGate.from_policy(args.disclosure_policy, synthetic=synthetic,
+                                      unchecked=args.unchecked_synthetic,
+                                      exceptions=args.exceptions)
 
 
 def default_stays_path() -> Path:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import html
+import json
+import shutil
 from pathlib import Path
 
+from lvv_eval.cli.common import add_disclosure_arguments, gate_from_args
 from lvv_eval.config import clean_dir
-from lvv_eval.report.notebook import load_stays
+from lvv_eval.report.notebook import DISCLOSURE_SETTINGS, load_stays
 from lvv_eval.report.runner import (
     NOTEBOOKS_DIR,
     NotebookError,
@@ -26,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=None, help="report folder (default reports/<run_id>)")
     parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                         help="extra notebook parameter (integers and floats are converted)")
+    add_disclosure_arguments(parser)
 
 
 def parse_param(text: str) -> tuple[str, object]:
@@ -48,11 +52,25 @@ def write_index(out_dir: Path, runs: list[NotebookRun], synthetic: bool) -> Path
     items = "\n".join(f'<li><a href="{html.escape(r.html.name)}">{html.escape(r.notebook.stem)}</a> '
                       f"({r.seconds:.0f} s)</li>" for r in runs)
     mark = "<p><strong>SYNTHETIC DATA - no real people.</strong></p>" if synthetic else ""
+    record = ("<p><a href='disclosure.html'>Openbaarmakingscontrole / output disclosure control"
+              "</a></p>" if (out_dir / "disclosure.html").exists() else "")
     path = out_dir / "index.html"
     path.write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>LVV report</title></head>"
-                    f"<body><h1>LVV report {html.escape(out_dir.name)}</h1>{mark}<ul>{items}</ul>"
-                    f"</body></html>", encoding="utf-8")
+                    f"<body><h1>LVV report {html.escape(out_dir.name)}</h1>{mark}{record}"
+                    f"<ul>{items}</ul></body></html>", encoding="utf-8")
     return path
+
+
+def write_disclosure_settings(args: argparse.Namespace, out_dir: Path) -> None:
+    """The gate's settings for the notebooks' kernels; the exception requests are copied into the
+    run folder so that the record and the requests travel together."""
+    exceptions = ""
+    if args.exceptions:
+        exceptions = str(out_dir / "disclosure_exceptions.yaml")
+        shutil.copyfile(args.exceptions, exceptions)
+    settings = {"policy": str(Path(args.disclosure_policy).resolve()) if args.disclosure_policy else "",
+                "exceptions": exceptions, "unchecked": bool(args.unchecked_synthetic)}
+    (out_dir / DISCLOSURE_SETTINGS).write_text(json.dumps(settings, indent=2), encoding="utf-8")
 
 
 def run_cli(args: argparse.Namespace) -> int:
@@ -65,10 +83,12 @@ def run_cli(args: argparse.Namespace) -> int:
         _, synthetic = load_stays(stays_path)
     except FileNotFoundError as exc:
         raise UserError(str(exc)) from exc
+    gate = gate_from_args(args, synthetic)  # a bad policy or a refused switch stops here
     params = {"stays_path": str(Path(stays_path).resolve()), "lang": args.lang}
     params.update(dict(parse_param(p) for p in args.param))
     out_dir = args.out or new_run_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
+    write_disclosure_settings(args, out_dir)
     runs = []
     for name in names:
         print(f"report: running {name} ...", flush=True)
@@ -76,6 +96,9 @@ def run_cli(args: argparse.Namespace) -> int:
             runs.append(run_notebook(name, params, out_dir, synthetic=synthetic))
         except NotebookError as exc:
             raise UserError(str(exc)) from exc
+    gate.audit_folder(out_dir, narrative=[p for r in runs for p in (r.executed, r.html)])
+    gate.save_record(out_dir)
     index = write_index(out_dir, runs, synthetic)
-    print(f"report: {len(runs)} notebook(s) in {out_dir} (open {index})")
+    print(f"report: {len(runs)} notebook(s) in {out_dir} (open {index}; disclosure record "
+          f"{out_dir / 'disclosure.html'})")
     return 0
