@@ -92,7 +92,10 @@ def _groups(table: pd.DataFrame, by: list[str]) -> list[np.ndarray]:
 
 
 def _add_dimension(b: _Builder, table: pd.DataFrame, layout: Layout, dim: str,
-                   margins_public: bool) -> None:
+                   margins_public: bool, sensitive: Callable[[np.ndarray], np.ndarray]) -> None:
+    """Constraints along ``dim``: to its totals level, or to margins published elsewhere. A
+    margin is taken as published only when it passes the rules itself; a margin that would be
+    suppressed is an unknown cell to protect like the others."""
     others = [k for k in layout.keys if k != dim]
     values = np.asarray(b.values[: len(table)], dtype=float)
     if dim in layout.totals:
@@ -104,7 +107,9 @@ def _add_dimension(b: _Builder, table: pd.DataFrame, layout: Layout, dim: str,
     elif margins_public:
         for rows in _groups(table, others):
             if not np.isnan(values[rows]).any():
-                b.constrain(b.add_cell(values[rows].sum(), fixed=True, hidden=False), rows)
+                margin = values[rows].sum()
+                small = bool(sensitive(np.array([margin]))[0])
+                b.constrain(b.add_cell(margin, fixed=not small, hidden=small), rows)
 
 
 def _add_relation(b: _Builder, table: pd.DataFrame, layout: Layout, rel: Relation) -> None:
@@ -149,7 +154,7 @@ def build_problem(
     values = table[count].to_numpy(dtype=float)
     b = _Builder(values)
     for dim in layout.dims:
-        _add_dimension(b, table, layout, dim, margins_public)
+        _add_dimension(b, table, layout, dim, margins_public, sensitive)
     for rel in layout.relations:
         _add_relation(b, table, layout, rel)
     if layout.cumulative is not None:
