@@ -35,7 +35,8 @@ def _bar_points(ax: Any) -> list[tuple[str, float, float]]:
 
     out = []
     for patch in ax.patches:
-        if isinstance(patch, Rectangle) and patch.get_transform() == ax.transData:
+        empty = patch.get_width() == 0 and patch.get_height() == 0  # legend proxies
+        if isinstance(patch, Rectangle) and patch.get_data_transform() == ax.transData and not empty:
             out.append(("bar", patch.get_x() + patch.get_width() / 2, float(patch.get_height())))
     return out
 
@@ -73,10 +74,9 @@ def shown_values(sources: Sequence[CheckedTable]) -> np.ndarray:
     return np.sort(np.concatenate(values)) if values else np.array([])
 
 
-def values_not_shown(drawn: np.ndarray, allowed: np.ndarray, rtol: float = 1e-9,
-                     extra: Sequence[float] = (0.0,)) -> np.ndarray:
-    """The drawn values that are not (within ``rtol``) among ``allowed`` or ``extra``."""
-    allowed = np.sort(np.concatenate([allowed, np.asarray(extra, dtype=float)]))
+def values_not_shown(drawn: np.ndarray, allowed: np.ndarray, rtol: float = 1e-9) -> np.ndarray:
+    """The drawn values that are not (within ``rtol``) among ``allowed``."""
+    allowed = np.sort(allowed)
     if len(allowed) == 0:
         return drawn
     pos = np.clip(np.searchsorted(allowed, drawn), 1, len(allowed) - 1)
