@@ -46,9 +46,11 @@ def run_cli(args: argparse.Namespace) -> int:
     checked = gate.monitor(table, defs.monitor, ALL_PILOTS, out.stem)
     gate.write_table(checked, out, extra={"data_source": source}, record_root=out.parent)
     gate.save_record(out.parent)
-    print(f"monitor snapshots, pilot {args.pilot}, from {source}")
+    print(f"monitor snapshots, pilot {args.pilot}, from {source}, as written (x: not shown, "
+          f"disclosure control)")
     with pd.option_context("display.width", 200, "display.max_columns", None):
-        print(monitor_wide(table, args.pilot).to_string(float_format=lambda v: f"{v:.4g}"))
+        print(monitor_wide(checked.shown(), args.pilot).to_string(
+            float_format=lambda v: f"{v:.4g}"))
     print(f"written (all pilots, tidy): {out} ({checked.entry.status}; "
           f"record: {out.parent / 'disclosure.html'})")
     return 0

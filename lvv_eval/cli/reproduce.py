@@ -64,8 +64,9 @@ def run_cli(args: argparse.Namespace) -> int:
                                         _bases(table, measures, defs, stays, capacity))
     gate.write_table(checked, out, extra={"data_source": source}, record_root=out.parent)
     gate.save_record(out.parent)
-    print(f"published vs computed ({args.publication}) from {source}")
-    print(format_table(table, definitions=args.show_definitions))
+    print(f"published vs computed ({args.publication}) from {source}, as written "
+          f"(x: not shown, disclosure control)")
+    print(format_table(checked.shown(), definitions=args.show_definitions))
     print(f"written: {out} ({checked.entry.status}; record: {out.parent / 'disclosure.html'})")
     hard = table[table["role"] == "hard"]
     return 1 if args.check and (hard["status"] != "match").any() else 0
@@ -87,7 +88,7 @@ def _bases(table: pd.DataFrame, measures: dict[str, str], defs: Definitions, sta
 
 def _run_reconcile(args: argparse.Namespace, defs: Definitions, stays: pd.DataFrame,
                    stays_path: Path, capacity: pd.DataFrame, gate: DisclosureGate) -> int:
-    from lvv_eval.measures.reconcile import AuditTrail, format_waterfall, reconcile_figure
+    from lvv_eval.measures.reconcile import AuditTrail, reconcile_figure
 
     trail = AuditTrail.beside(stays_path)
     try:
@@ -100,6 +101,8 @@ def _run_reconcile(args: argparse.Namespace, defs: Definitions, stays: pd.DataFr
     checked = gate.waterfall(waterfall, out.stem)
     gate.write_table(checked, out, record_root=out.parent)
     gate.save_record(out.parent)
-    print(format_waterfall(waterfall))
+    print(f"reconciliation of {args.reconcile} for {waterfall.attrs['pilot']}, as written "
+          f"(x: not shown, disclosure control)")
+    print(checked.shown()[["label_en", "change", "remaining", "detail"]].to_string(index=False))
     print(f"written: {out} ({checked.entry.status}; record: {out.parent / 'disclosure.html'})")
     return 0

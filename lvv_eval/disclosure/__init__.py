@@ -23,12 +23,23 @@ The API::
     plot_cumulative_incidence(curves.result)            # drawn from the shown grid points only
 
     gate.model(cox_result, term="shelter_24h")           # ModelVerdict(passed, failed rules)
-    gate.model_table(effect.table, "shelter_24h_effect", models=[effect.naive, effect.adjusted],
-                     estimates=["log_hr", "hr", "hr_lower", "hr_upper", ...])
+    gate.model_table(table, "effects", models=[...])      # a row per model; failing rows withheld
+
+    # the analysis layer's standard tables in one call each
+    gate.length_of_stay(los); gate.rates(rates, tte)
+    gate.shelter_effect(effect); gate.prior_procedures_gradient(gradient)
+    # the writers of reproduce and monitor
+    gate.published_comparison(table, name, measures, bases); gate.monitor(table, specs)
+    gate.waterfall(waterfall, name)
 
     gate.write_figure(fig, "figures/rates.png", sources=[checked])   # None when withheld
+    gate.text("only 7 events")                           # free text: small numbers -> "x"
     gate.record                                          # the output checker's record
+    gate.audit_folder(folder, narrative=[...])           # files written without the gate
     gate.save_record("reports/<run_id>")                 # disclosure.json/.csv/.html
+
+In a notebook, :func:`lvv_eval.report.notebook.report_gate` gives the run's gate and
+``save_table``/``save_figure`` write through it.
 
 Roles of numeric columns (:class:`~lvv_eval.disclosure.tables.Roles`): ``counts`` of people
 (threshold, zeros per policy, secondary suppression), ``derived`` from a count (a share, rate or
