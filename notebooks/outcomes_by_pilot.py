@@ -80,7 +80,7 @@ cif = gate.cumulative_incidence(A.cumulative_incidence(tte, by="pilot"), tte,
 save_table(cif, "cumulative_incidence_by_pilot", synthetic)
 fig = plot_cumulative_incidence(cif.result, lang=lang, synthetic=synthetic)
 save_figure(fig, "cumulative_incidence_by_pilot", sources=[cif])
-cif.result.at([horizon_days])
+cif.at([horizon_days])
 
 # %% [markdown]
 # ## 24-uursopvang: naief en gecorrigeerd / 24-hour shelter: naive and adjusted

@@ -174,8 +174,9 @@ def test_the_scan_finds_an_unmarked_small_count(small_report, tmp_path) -> None:
 def test_make_run_is_gated_end_to_end(tmp_path) -> None:
     """`lvv-eval run` (what `make run` calls) on the default SYNTHETIC data, in a fresh root."""
     env = dict(os.environ, LVV_DATA_ROOT=str(tmp_path))
-    done = subprocess.run([sys.executable, "-m", "lvv_eval.cli", "run"], cwd=PROJECT_ROOT, env=env,
-                          capture_output=True, text=True, timeout=1800)
+    command = "import sys; from lvv_eval.cli import main; sys.exit(main(['run']))"
+    done = subprocess.run([sys.executable, "-c", command], cwd=PROJECT_ROOT, env=env,
+                          capture_output=True, text=True, timeout=3600)
     assert done.returncode == 0, done.stderr[-2000:]
     runs = [p for p in (tmp_path / "reports").iterdir() if p.is_dir() and p.name[:2] == "20"]
     assert len(runs) == 1

@@ -206,6 +206,7 @@ def test_text_quoting_a_small_count_is_hidden() -> None:
     checked = gate().table(table, "t", keys=["key"], text=["detail"])
     assert hidden(checked, "detail") == [True, False] and "TEXT_COUNTS" in checked.entry.rules
     assert small_counts_in_text("51 in the base", 10) is False
+    assert small_counts_in_text("2,237 stays", 10) is False
     assert mask_small_counts("only 7 events on 2020-01-05, 0.05 level", 10, "x") == (
         "only x events on 2020-01-05, 0.05 level")
 
@@ -266,7 +267,7 @@ def test_cumulative_incidence_is_gated_onto_the_grid(tte) -> None:
     assert set(np.mod(table["time"], 30)) == {0}
     assert len(table) < len(cif.table)
     assert curves.table.hidden["cif"].any() and curves.entry.rules == ["SURV_GRID"]
-    shown = curves.result.table
+    shown = curves.result.table.dropna(subset=["cif"])  # a NaN row ends each curve
     assert set(shown["time"]) <= set(table["time"])
     # every shown point is a value of the full curve read at that day
     one = cif.table[(cif.table["pilot"] == "Amsterdam") & (cif.table["cause"] == "durable")]
@@ -275,6 +276,24 @@ def test_cumulative_incidence_is_gated_onto_the_grid(tte) -> None:
         before = one[one["time"] <= row["time"]]
         expected = before["cif"].iloc[-1] if len(before) else 0.0
         assert row["cif"] == pytest.approx(expected)
+
+
+def test_reading_the_gated_curves_names_the_step_and_stops_at_the_last_one(tte) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cif = cumulative_incidence(tte, by="pilot")
+    curves = gate().cumulative_incidence(cif, tte, "cif")
+    read = curves.at([0, 365, 10_000]).set_index(["pilot", "cause", "time"])
+    shown = curves.table.data.dropna(subset=["cif"])
+    for (pilot, cause, time), row in read.iterrows():
+        if row["cif"] == "x":
+            assert time > 0  # past the curve's last shown step
+            continue
+        assert row["shown_at"] <= time and row["shown_at"] % 30 == 0
+        match = shown[(shown["pilot"] == pilot) & (shown["cause"] == cause)
+                      & (shown["time"] == row["shown_at"])]
+        assert row["cif"] == pytest.approx(match["cif"].iloc[0])
+    assert (read.xs(10_000, level="time")["cif"] == "x").all()
 
 
 # ---------------------------------------------------------------------------- models

@@ -12,6 +12,7 @@ the table's.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -71,6 +72,24 @@ class CheckedCurves:
     def entry(self) -> Entry:
         return self.table.entry
 
+    def at(self, times: Sequence[float]) -> pd.DataFrame:
+        """The gated curves read at ``times`` (days): the value of the last shown step at or
+        before each time (its day in ``shown_at``); the marker past a curve's last shown step."""
+        keys = [*self.result.by, "cause"]
+        rows = []
+        for key, curve in self.result.table.groupby(keys, observed=True, sort=False):
+            t = curve["time"].to_numpy()
+            for time in times:
+                row = curve.iloc[max(int(np.searchsorted(t, time, side="right")) - 1, 0)]
+                rows.append({**dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True)),
+                             "time": time, "shown_at": row["time"],
+                             **{c: row[c] for c in VALUE_COLUMNS}})
+        out = pd.DataFrame(rows)
+        hidden = out["cif"].isna()
+        for col in ("shown_at", *VALUE_COLUMNS):
+            out[col] = out[col].astype(object).where(~hidden, self.table.marker)
+        return out
+
     def _repr_html_(self) -> str:
         return self.table._repr_html_()
 
@@ -123,6 +142,20 @@ def check_cumulative_incidence(result: CumIncResult, tte: pd.DataFrame, name: st
                            f"{int((~not_shown).sum())} of {len(not_shown)} points shown"],
                   synthetic=synthetic)
     checked = CheckedTable(name, table.mask(hidden), hidden, entry, policy.markers.suppressed)
-    gated = replace(result, table=table[~not_shown].reset_index(drop=True))
-    gated.table.attrs = {"gated": True, "grid_days": policy.survival.grid_days}
-    return CheckedCurves(checked, gated)
+    keep = ~not_shown | _curve_ends(not_shown, len(grid))
+    gated_table = table.mask(hidden)[keep].reset_index(drop=True)
+    gated_table.attrs = {"gated": True, "grid_days": policy.survival.grid_days}
+    return CheckedCurves(checked, replace(result, table=gated_table))
+
+
+def _curve_ends(not_shown: np.ndarray, n_grid: int) -> np.ndarray:
+    """For each curve (``n_grid`` rows), its first hidden grid point after the last shown one:
+    kept as an empty (NaN) row, so that reading the curve past its last shown step gives
+    nothing rather than that step's value."""
+    ends = np.zeros(len(not_shown), dtype=bool)
+    for start in range(0, len(not_shown), n_grid):
+        shown = np.flatnonzero(~not_shown[start:start + n_grid])
+        last = shown[-1] if len(shown) else -1
+        if last + 1 < n_grid:
+            ends[start + last + 1] = True
+    return ends

@@ -202,7 +202,8 @@ def _check_statistics(table: pd.DataFrame, roles: Roles, policy: DisclosurePolic
 
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_NUMBER = re.compile(r"(?<![\d.])\d+(?![\d.])")
+# a whole number, with or without thousands separators (2,237), not part of a decimal
+_NUMBER = re.compile(r"(?<![\d.,])(?:\d{1,3}(?:,\d{3})+|\d+)(?![\d.]|,\d)")
 
 
 def small_counts_in_text(text: Any, threshold: int) -> bool:
@@ -210,7 +211,7 @@ def small_counts_in_text(text: Any, threshold: int) -> bool:
     if not isinstance(text, str):
         return False
     stripped = _DATE.sub(" ", text)
-    return any(0 < int(m) < threshold for m in _NUMBER.findall(stripped))
+    return any(0 < int(m.replace(",", "")) < threshold for m in _NUMBER.findall(stripped))
 
 
 def mask_small_counts(text: str, threshold: int, marker: str) -> str:
@@ -219,7 +220,8 @@ def mask_small_counts(text: str, threshold: int, marker: str) -> str:
 
     def swap(m: re.Match) -> str:
         inside_date = any(a <= m.start() < b for a, b in dates.items())
-        return marker if not inside_date and 0 < int(m.group()) < threshold else m.group()
+        small = 0 < int(m.group().replace(",", "")) < threshold
+        return marker if small and not inside_date else m.group()
 
     return _NUMBER.sub(swap, text)
 
