@@ -38,6 +38,7 @@ from lvv_eval.report.notebook import (
     check_parameters,
     load_stays,
     provenance,
+    report_gate,
     save_figure,
     save_table,
 )
@@ -49,29 +50,37 @@ check_parameters(
      "adjust": list, "stays_path": str},
 )
 stays, synthetic = load_stays(stays_path)
+gate = report_gate(synthetic)  # every table and figure below passes the disclosure rules
 display(Markdown(banner(provenance(stays_path), lang)))
+display(Markdown(gate.marker_text(lang)))
 tte = A.time_to_event(stays, scheme)
-print(f"{len(stays):,} stays, {stays.person_id.nunique():,} persons; classes: {tte.attrs['coding'].classes}")
+print(gate.text(f"{len(stays):,} stays, {stays.person_id.nunique():,} persons; "
+                f"classes: {tte.attrs['coding'].classes}"))
 
 # %% [markdown]
 # ## Verblijfsduur en uitstroom per pilot / Length of stay and exits by pilot
 
 # %%
-los = A.length_of_stay(tte)
+los = gate.length_of_stay(A.length_of_stay(tte))
 save_table(los, "length_of_stay", synthetic)
-rates = A.rates_per_100_person_years(tte, by="pilot")
+rates = gate.rates(A.rates_per_100_person_years(tte, by="pilot"), tte)
 save_table(rates, "rates_per_100py", synthetic)
-save_figure(plot_rates(rates, lang=lang, synthetic=synthetic), "rates_per_100py")
+save_figure(plot_rates(rates.data, lang=lang, synthetic=synthetic), "rates_per_100py",
+            sources=[rates])
 los
 
 # %% [markdown]
 # ## Cumulatieve incidentie (Aalen-Johansen) / Cumulative incidence
+#
+# Op een grof tijdsrooster; een stap alleen als er genoeg gebeurtenissen achter zitten.
+# On a coarse time grid; a step only when enough events stand behind it.
 
 # %%
-cif = A.cumulative_incidence(tte, by="pilot")
-save_table(cif.table, "cumulative_incidence_by_pilot", synthetic)
-fig = plot_cumulative_incidence(cif, lang=lang, synthetic=synthetic)
-save_figure(fig, "cumulative_incidence_by_pilot")
+cif = gate.cumulative_incidence(A.cumulative_incidence(tte, by="pilot"), tte,
+                                "cumulative_incidence_by_pilot")
+save_table(cif, "cumulative_incidence_by_pilot", synthetic)
+fig = plot_cumulative_incidence(cif.result, lang=lang, synthetic=synthetic)
+save_figure(fig, "cumulative_incidence_by_pilot", sources=[cif])
 cif.at([horizon_days])
 
 # %% [markdown]
@@ -87,11 +96,13 @@ with warnings.catch_warnings(record=True) as caught:
     effect = A.compare_shelter_effect(tte, cause, adjust, n_reps=n_boot)
     gradient = A.prior_procedures_gradient(tte, cause, [a for a in adjust if a != "n_prior"], n_reps=n_boot)
 for w in caught:
-    print(f"{type(w.message).__name__}: {w.message}")
-save_table(effect.table, "shelter_24h_effect", synthetic)
-save_table(gradient.table, "prior_procedures_gradient", synthetic)
+    print(gate.text(f"{type(w.message).__name__}: {w.message}"))
+effect_table = gate.shelter_effect(effect)
+gradient_table = gate.prior_procedures_gradient(gradient)
+save_table(effect_table, "shelter_24h_effect", synthetic)
+save_table(gradient_table, "prior_procedures_gradient", synthetic)
 display(Markdown(A.inference_note(lang) + " " + A.coverage_note(lang)))
-print(effect.summary())
+effect_table
 
 # %%
-gradient.table
+gradient_table

@@ -158,9 +158,11 @@ def plot_rates(rates: pd.DataFrame, lang: str = "nl", synthetic: bool = False) -
     data = rates.assign(klass=rates["cause"].astype("object").map(lambda c: _class_label(c, lang)))
     fig, ax = plt.subplots(figsize=(8, 4))
     sns.barplot(data=data, x="pilot", y="rate_per_100py", hue="klass", ax=ax, errorbar=None)
-    for bar, (_, row) in zip(ax.patches, data.sort_values(["klass", "pilot"]).iterrows(), strict=False):
-        x = bar.get_x() + bar.get_width() / 2
-        ax.plot([x, x], [row["lower"], row["upper"]], color="black", linewidth=0.8)
+    for bar in ax.patches:  # each bar's interval, found by its height (bars of NaN are absent)
+        row = data[np.isclose(data["rate_per_100py"].to_numpy(float), bar.get_height(), rtol=1e-12)]
+        if len(row) == 1:
+            x = bar.get_x() + bar.get_width() / 2
+            ax.plot([x, x], [row["lower"].iloc[0], row["upper"].iloc[0]], color="black", linewidth=0.8)
     ax.set_ylabel(lab["rate_per_100py"])
     ax.set_xlabel("")
     ax.legend(title="")

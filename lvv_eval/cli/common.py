@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -14,6 +15,9 @@ from lvv_eval.errors import UserError
 from lvv_eval.measures.definitions import Definitions, DefinitionsError, load_definitions
 from lvv_eval.provenance import stays_provenance
 from lvv_eval.schema import coerce_stays
+
+if TYPE_CHECKING:
+    from lvv_eval.disclosure import DisclosureGate
 
 
 def path_argument(text: str) -> Path:
@@ -34,6 +38,27 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
                         help="agreed places per pilot, YAML like the package's specs/capacity.yaml "
                              "or CSV with its columns (default: capacity.csv beside the stays file, "
                              "else specs/capacity.yaml)")
+
+
+def add_disclosure_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of the disclosure gate every written table and figure passes."""
+    parser.add_argument("--disclosure-policy", type=Path, default=None, metavar="YAML",
+                        help="disclosure policy (default: the package's specs/disclosure_policy.yaml)")
+    parser.add_argument("--exceptions", type=Path, default=None, metavar="YAML",
+                        help="exception requests with their reasons: recorded for the output "
+                             "checker, never applied")
+    parser.add_argument("--unchecked-synthetic", action="store_true",
+                        help="write outputs without the disclosure check; refused unless the data "
+                             "are marked SYNTHETIC, and every output is marked UNCHECKED")
+
+
+def gate_from_args(args: argparse.Namespace, synthetic: bool) -> DisclosureGate:
+    """The disclosure gate the options describe (errors for the user)."""
+    from lvv_eval.disclosure import DisclosureGate
+
+    return DisclosureGate.from_policy(args.disclosure_policy, synthetic=synthetic,
+                                      unchecked=args.unchecked_synthetic,
+                                      exceptions=args.exceptions)
 
 
 def default_stays_path() -> Path:
@@ -67,6 +92,11 @@ def failed_ingest(stays_path: Path) -> str | None:
     if isinstance(manifest, dict) and manifest.get("status") == "failed":
         return "; ".join(manifest.get("problems") or ["status failed"])[:300]
     return None
+
+
+def synthetic_stays(path: Path) -> bool:
+    """Whether the stays file is marked SYNTHETIC (by its ingest manifest or the generator's marker)."""
+    return stays_provenance(path) == "synthetic"
 
 
 def describe_source(path: Path) -> str:

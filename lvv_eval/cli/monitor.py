@@ -7,7 +7,14 @@ import argparse
 import pandas as pd
 
 from lvv_eval import config
-from lvv_eval.cli.common import add_data_arguments, inputs_from_args, path_argument
+from lvv_eval.cli.common import (
+    add_data_arguments,
+    add_disclosure_arguments,
+    gate_from_args,
+    inputs_from_args,
+    path_argument,
+    synthetic_stays,
+)
 from lvv_eval.errors import UserError
 from lvv_eval.measures.monitor import ALL_PILOTS, monitor_snapshots, monitor_wide, parse_dates
 
@@ -21,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="pilot to print (all are written); default: all pilots together")
     parser.add_argument("--out", type=path_argument, default=None,
                         help="CSV to write (default: reports/monitor/monitor_snapshots.csv)")
+    add_disclosure_arguments(parser)
 
 
 def run_cli(args: argparse.Namespace) -> int:
@@ -31,13 +39,18 @@ def run_cli(args: argparse.Namespace) -> int:
         dates = parse_dates(args.dates) if args.dates else None
     except ValueError as exc:
         raise UserError(str(exc)) from exc
-    defs, stays, _, source, capacity = inputs_from_args(args)
+    defs, stays, path, source, capacity = inputs_from_args(args)
+    gate = gate_from_args(args, synthetic_stays(path))
     table = monitor_snapshots(stays, dates, defs, capacity)
     out = args.out or config.reports_dir() / "monitor" / "monitor_snapshots.csv"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    table.assign(data_source=source).to_csv(out, index=False)
-    print(f"monitor snapshots, pilot {args.pilot}, from {source}")
+    checked = gate.monitor(table, defs.monitor, ALL_PILOTS, out.stem)
+    gate.write_table(checked, out, extra={"data_source": source}, record_root=out.parent)
+    gate.save_record(out.parent)
+    print(f"monitor snapshots, pilot {args.pilot}, from {source}, as written (x: not shown, "
+          f"disclosure control)")
     with pd.option_context("display.width", 200, "display.max_columns", None):
-        print(monitor_wide(table, args.pilot).to_string(float_format=lambda v: f"{v:.4g}"))
-    print(f"written (all pilots, tidy): {out}")
+        print(monitor_wide(checked.shown(), args.pilot).to_string(
+            float_format=lambda v: f"{v:.4g}"))
+    print(f"written (all pilots, tidy): {out} ({checked.entry.status}; "
+          f"record: {out.parent / 'disclosure.html'})")
     return 0

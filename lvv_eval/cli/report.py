@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import html
+import json
+import shutil
 from pathlib import Path
 
-from lvv_eval.cli.common import path_argument
+from lvv_eval.cli.common import add_disclosure_arguments, gate_from_args, path_argument
 from lvv_eval.config import clean_dir
 from lvv_eval.outputs import check_output_folder, replace_folder, write_owner_marker
-from lvv_eval.report.notebook import load_stays, provenance
+from lvv_eval.report.notebook import DISCLOSURE_SETTINGS, load_stays, provenance
 from lvv_eval.report.runner import (
     NOTEBOOKS_DIR,
     NotebookError,
@@ -28,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=path_argument, default=None, help="report folder (default reports/<run_id>)")
     parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                         help="extra notebook parameter (integers and floats are converted)")
+    add_disclosure_arguments(parser)
 
 
 def parse_param(text: str) -> tuple[str, object]:
@@ -62,11 +65,25 @@ def write_index(out_dir: Path, runs: list[NotebookRun], synthetic: bool | str) -
                       f"({r.seconds:.0f} s)</li>" for r in runs)
     kind = synthetic if isinstance(synthetic, str) else ("synthetic" if synthetic else "real")
     mark = MARKS[kind]
+    record = ("<p><a href='disclosure.html'>Openbaarmakingscontrole / output disclosure control"
+              "</a></p>" if (out_dir / "disclosure.html").exists() else "")
     path = out_dir / "index.html"
     path.write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>LVV report</title></head>"
-                    f"<body><h1>LVV report {html.escape(out_dir.name)}</h1>{mark}<ul>{items}</ul>"
-                    f"</body></html>", encoding="utf-8")
+                    f"<body><h1>LVV report {html.escape(out_dir.name)}</h1>{mark}{record}"
+                    f"<ul>{items}</ul></body></html>", encoding="utf-8")
     return path
+
+
+def write_disclosure_settings(args: argparse.Namespace, out_dir: Path) -> None:
+    """The gate's settings for the notebooks' kernels; the exception requests are copied into the
+    run folder so that the record and the requests travel together."""
+    exceptions = ""
+    if args.exceptions:
+        exceptions = str(out_dir / "disclosure_exceptions.yaml")
+        shutil.copyfile(args.exceptions, exceptions)
+    settings = {"policy": str(Path(args.disclosure_policy).resolve()) if args.disclosure_policy else "",
+                "exceptions": exceptions, "unchecked": bool(args.unchecked_synthetic)}
+    (out_dir / DISCLOSURE_SETTINGS).write_text(json.dumps(settings, indent=2), encoding="utf-8")
 
 
 def run_cli(args: argparse.Namespace) -> int:
@@ -79,18 +96,22 @@ def run_cli(args: argparse.Namespace) -> int:
         _, synthetic = load_stays(stays_path)
     except FileNotFoundError as exc:
         raise UserError(str(exc)) from exc
+    gate = gate_from_args(args, synthetic)  # a bad policy or a refused switch stops here
     params = {"stays_path": str(Path(stays_path).resolve()), "lang": args.lang}
     params.update(dict(parse_param(p) for p in args.param))
     kind = provenance(stays_path)
     runs: list[NotebookRun] = []
 
     def write(tmp: Path) -> None:
+        write_disclosure_settings(args, tmp)
         for name in names:
             print(f"report: running {name} ...", flush=True)
             try:
                 runs.append(run_notebook(name, params, tmp, synthetic=synthetic))
             except NotebookError as exc:
                 raise UserError(str(exc)) from exc
+        gate.audit_folder(tmp, narrative=[p for r in runs for p in (r.executed, r.html)])
+        gate.save_record(tmp)
         write_index(tmp, runs, kind)
         write_owner_marker(tmp, "report", provenance=kind)
 
@@ -101,5 +122,6 @@ def run_cli(args: argparse.Namespace) -> int:
         out_dir = check_output_folder(args.out, "report", inputs=[Path(stays_path).resolve().parent],
                                       is_own=is_report_folder)
         replace_folder(out_dir, write)
-    print(f"report: {len(runs)} notebook(s) in {out_dir} (open {out_dir / 'index.html'})")
+    print(f"report: {len(runs)} notebook(s) in {out_dir} (open {out_dir / 'index.html'}; disclosure "
+          f"record {out_dir / 'disclosure.html'})")
     return 0

@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from lvv_eval import config
-from lvv_eval.cli.common import add_data_arguments, inputs_from_args, path_argument
+from lvv_eval.cli.common import (
+    add_data_arguments,
+    add_disclosure_arguments,
+    gate_from_args,
+    inputs_from_args,
+    path_argument,
+    synthetic_stays,
+)
+from lvv_eval.disclosure.published import MEASURE_KIND, check_matches
 from lvv_eval.errors import UserError
 from lvv_eval.measures.definitions import Definitions
+from lvv_eval.measures.indicators import compute_figure
 from lvv_eval.measures.reproduce import AGREES, format_table, load_published, reproduce_table
+
+if TYPE_CHECKING:
+    from lvv_eval.disclosure import DisclosureGate
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,13 +46,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "ingest's audit trail beside the stays file)")
     parser.add_argument("--pilot", default=None,
                         help="pilot for --reconcile (default: the figure's own pilot)")
+    add_disclosure_arguments(parser)
 
 
 def run_cli(args: argparse.Namespace) -> int:
-    """Print the reproduce table (or a reconciliation waterfall) and write it as CSV."""
+    """Print the reproduce table (or a reconciliation waterfall) and write it, gated, as CSV."""
     defs, stays, path, source, capacity = inputs_from_args(args)
+    gate = gate_from_args(args, synthetic_stays(path))
     if args.reconcile:
-        return _run_reconcile(args, defs, stays, path, capacity)
+        return _run_reconcile(args, defs, stays, path, capacity, gate)
     published = load_published()
     try:
         table = reproduce_table(stays, args.publication, defs, capacity, published,
@@ -47,18 +62,37 @@ def run_cli(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     out = args.out or config.reports_dir() / "reproduce" / f"reproduce_{args.publication}.csv"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out, index=False)
-    print(f"published vs computed ({args.publication}) from {source}")
-    print(format_table(table, definitions=args.show_definitions))
-    print(f"written: {out}")
+    measures = {fid: spec.get("measure", "") for fid, spec in defs.indicators.items()}
+    checked = gate.published_comparison(table, out.stem, measures,
+                                        _bases(table, measures, defs, stays, capacity))
+    extra = {} if "data_source" in table.columns else {"data_source": source}
+    gate.write_table(checked, out, extra=extra, record_root=out.parent)
+    gate.save_record(out.parent)
+    print(f"published vs computed ({args.publication}) from {source}, as written "
+          f"(x: not shown, disclosure control)")
+    print(format_table(checked.shown(), definitions=args.show_definitions))
+    print(f"written: {out} ({checked.entry.status}; record: {out.parent / 'disclosure.html'})")
     hard = table[table["role"] == "hard"]
     return 1 if args.check and (~hard["status"].astype(str).isin(AGREES)).any() else 0
 
 
+def _bases(table: pd.DataFrame, measures: dict[str, str], defs: Definitions, stays: pd.DataFrame,
+           capacity: pd.DataFrame) -> dict[str, tuple[float | None, float | None]]:
+    """Numerator and denominator behind each computed value that differs from its published one
+    and rests on counts (the gate checks them against the threshold)."""
+    needs = ~check_matches(table) & table["figure_id"].map(
+        lambda f: MEASURE_KIND.get(measures.get(f, ""), "") in ("share", "count_share", "mean")
+    ).to_numpy(bool)
+    out = {}
+    for fid in table.loc[needs, "figure_id"]:
+        result = compute_figure(defs, fid, stays, capacity)
+        out[fid] = (result.numerator, result.denominator)
+    return out
+
+
 def _run_reconcile(args: argparse.Namespace, defs: Definitions, stays: pd.DataFrame,
-                   stays_path: Path, capacity: pd.DataFrame) -> int:
-    from lvv_eval.measures.reconcile import AuditTrail, format_waterfall, reconcile_figure
+                   stays_path: Path, capacity: pd.DataFrame, gate: DisclosureGate) -> int:
+    from lvv_eval.measures.reconcile import AuditTrail, reconcile_figure
 
     trail = AuditTrail.beside(stays_path)
     try:
@@ -68,8 +102,11 @@ def _run_reconcile(args: argparse.Namespace, defs: Definitions, stays: pd.DataFr
         raise UserError(str(exc)) from exc
     out = args.out or (config.reports_dir() / "reproduce"
                        / f"reconcile_{args.reconcile}_{waterfall.attrs['pilot']}.csv")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    waterfall.to_csv(out, index=False)
-    print(format_waterfall(waterfall))
-    print(f"written: {out}")
+    checked = gate.waterfall(waterfall, out.stem)
+    gate.write_table(checked, out, record_root=out.parent)
+    gate.save_record(out.parent)
+    print(f"reconciliation of {args.reconcile} for {waterfall.attrs['pilot']}, as written "
+          f"(x: not shown, disclosure control)")
+    print(checked.shown()[["label_en", "change", "remaining", "detail"]].to_string(index=False))
+    print(f"written: {out} ({checked.entry.status}; record: {out.parent / 'disclosure.html'})")
     return 0

@@ -1,19 +1,30 @@
 """Small helpers notebooks call: check parameters, load the cleaned stays, save tables and figures.
 
 A notebook run writes its tables to ``tables/*.csv`` and figures to ``figures/*.png`` in its
-working folder (the report run folder), each marked SYNTHETIC when the data are.
+working folder (the report run folder), each marked SYNTHETIC when the data are. Every table and
+figure goes through the run's disclosure gate (:func:`report_gate`, see
+:mod:`lvv_eval.disclosure`): tables are written as checked, a figure only when it draws nothing
+but values its gated source tables show, and each save updates the run's record
+(``disclosure.json``, ``.csv``, ``.html``). ``lvv-eval report`` puts the gate's settings (policy,
+exception requests, the unchecked switch for SYNTHETIC data) in ``disclosure_settings.json`` in
+the run folder; without that file the package's policy applies.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from lvv_eval.config import clean_dir
+from lvv_eval.disclosure import CheckedCurves, CheckedTable, DisclosureGate
 from lvv_eval.provenance import stays_provenance
+
+DISCLOSURE_SETTINGS = "disclosure_settings.json"
+_GATES: dict[tuple[Path, bool], DisclosureGate] = {}
 
 SYNTHETIC_BANNER = {
     "nl": "**SYNTHETISCHE GEGEVENS** - geen echte personen; cijfers tonen de werking van de toolkit.",
@@ -74,19 +85,55 @@ def banner(synthetic: bool | str, lang: str = "nl") -> str:
     return SYNTHETIC_BANNER[lang] if synthetic in (True, "synthetic") else ""
 
 
-def save_table(table: pd.DataFrame, name: str, synthetic: bool, folder: str | Path = "tables") -> Path:
-    """Write ``table`` to ``<folder>/<name>.csv`` (a SYNTHETIC column when it is) and return the path."""
-    out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{name}.csv"
-    (table.assign(data="SYNTHETIC") if synthetic else table).to_csv(path, index=False)
+def report_gate(synthetic: bool, folder: str | Path = ".") -> DisclosureGate:
+    """The disclosure gate of the run in ``folder`` (one per folder and kernel), configured by the
+    run's ``disclosure_settings.json`` when there is one."""
+    root = Path(folder).resolve()
+    key = (root, bool(synthetic))
+    if key not in _GATES:
+        settings_file = root / DISCLOSURE_SETTINGS
+        settings = (json.loads(settings_file.read_text(encoding="utf-8"))
+                    if settings_file.exists() else {})
+        _GATES[key] = DisclosureGate.from_policy(
+            settings.get("policy") or None, synthetic=synthetic,
+            unchecked=bool(settings.get("unchecked", False)),
+            exceptions=settings.get("exceptions") or None)
+    return _GATES[key]
+
+
+def _current_gate(synthetic: bool | None) -> DisclosureGate:
+    if synthetic is not None:
+        return report_gate(synthetic)
+    here = [g for (root, _), g in _GATES.items() if root == Path(".").resolve()]
+    return here[-1] if here else report_gate(False)
+
+
+def save_table(table: pd.DataFrame | CheckedTable | CheckedCurves, name: str, synthetic: bool,
+               folder: str | Path = "tables", **roles: Any) -> Path:
+    """Write ``table`` through the run's gate to ``<folder>/<name>.csv`` and return the path.
+
+    ``table`` is a checked table (``gate.table(...)``, ``gate.rates(...)``, ...) or a plain
+    DataFrame checked here with the ``roles`` given (``counts=[...]``, ``dims=[...]``, ...; see
+    :meth:`~lvv_eval.disclosure.DisclosureGate.table`). A SYNTHETIC column marks synthetic data.
+    """
+    gate = report_gate(synthetic)
+    if not isinstance(table, CheckedTable | CheckedCurves):
+        table = gate.table(table, name, **roles)
+    extra = {"data": "SYNTHETIC"} if synthetic else None
+    path = gate.write_table(table, Path(folder) / f"{name}.csv", extra=extra,
+                            record_root=Path("."))
+    gate.save_record(".")
     return path
 
 
-def save_figure(fig: Any, name: str, folder: str | Path = "figures") -> Path:
-    """Write a matplotlib figure to ``<folder>/<name>.png`` and return the path."""
-    out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{name}.png"
-    fig.savefig(path, dpi=120, bbox_inches="tight")
+def save_figure(fig: Any, name: str, folder: str | Path = "figures", *,
+                sources: Sequence[CheckedTable | CheckedCurves] = (), synthetic: bool | None = None,
+                axis: str = "y") -> Path | None:
+    """Write a matplotlib figure to ``<folder>/<name>.png`` if every value it draws (on ``axis``)
+    is shown in the gated ``sources``; returns the path, or None when the figure is withheld
+    (the record says why)."""
+    gate = _current_gate(synthetic)
+    path = gate.write_figure(fig, Path(folder) / f"{name}.png", sources, axis=axis,
+                             record_root=Path("."))
+    gate.save_record(".")
     return path

@@ -1,0 +1,85 @@
+"""The roles of the analysis layer's standard tables, so that a notebook gates them in one call.
+
+:class:`StandardTables` is mixed into :class:`~lvv_eval.disclosure.gate.DisclosureGate`:
+``gate.length_of_stay(los)``, ``gate.rates(rates, tte)``, ``gate.shelter_effect(effect)``,
+``gate.prior_procedures_gradient(gradient)``. Model tables treat every numeric column that is not
+a count or structural as an estimate of the model (withheld when the model fails), so columns the
+analysis layer adds later are covered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lvv_eval.disclosure.tables import CheckedTable
+
+MODEL_COUNTS: tuple[str, ...] = ("n_obs", "n_events")
+MODEL_STRUCTURAL: dict[str, str] = {"n_clusters": "number of pilots (clusters), not of people"}
+LOS_STATISTICS: tuple[str, ...] = ("median_days", "lower", "upper")
+
+
+def estimate_columns(table: pd.DataFrame, counts: Sequence[str], structural: Sequence[str]) -> list[str]:
+    """Numeric columns of a model table that are neither counts nor structural."""
+    skip = set(counts) | set(structural)
+    return [c for c in table.columns if c not in skip
+            and pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c])]
+
+
+def group_sizes(table: pd.DataFrame, tte: pd.DataFrame, by: str | Sequence[str]) -> np.ndarray:
+    """For each row of ``table``, the number of stays in ``tte`` of its group (``by``)."""
+    keys = [by] if isinstance(by, str) else list(by)
+    sizes = tte.groupby(keys, observed=True).size().rename("_n").reset_index()
+    merged = table[keys].astype(object).merge(sizes.astype({k: object for k in keys}), on=keys,
+                                              how="left")
+    return merged["_n"].fillna(0).to_numpy(dtype=float)
+
+
+class StandardTables:
+    """Gating of the analysis layer's tables (mixed into the gate)."""
+
+    def length_of_stay(self, los: pd.DataFrame, name: str = "length_of_stay") -> CheckedTable:
+        """:func:`~lvv_eval.analysis.length_of_stay`: counts of stays and exits per group, the
+        median and its limits resting on the exits."""
+        return self.table(los, name, counts=["n_stays", "n_exits"], dims=["group"],  # type: ignore[attr-defined]
+                          statistics={c: "n_exits" for c in LOS_STATISTICS if c in los.columns})
+
+    def rates(self, rates: pd.DataFrame, tte: pd.DataFrame, name: str = "rates_per_100py",
+              by: str | Sequence[str] = "pilot") -> CheckedTable:
+        """:func:`~lvv_eval.analysis.rates_per_100_person_years`: events per group and class
+        (a count table over both), the rate and its limits giving the events away, person-years
+        resting on the group's stays."""
+        keys = [by] if isinstance(by, str) else list(by)
+        derived = [c for c in ("rate_per_100py", "lower", "upper") if c in rates.columns]
+        return self.table(rates, name, counts=["events"], dims=[*keys, "cause"],  # type: ignore[attr-defined]
+                          derived={"events": derived},
+                          statistics={"person_years": group_sizes(rates, tte, keys)})
+
+    def _models_table(self, table: pd.DataFrame, name: str, models: list[Any]) -> CheckedTable:
+        counts = [c for c in MODEL_COUNTS if c in table.columns]
+        structural = {c: why for c, why in MODEL_STRUCTURAL.items() if c in table.columns}
+        return self.model_table(table, name, models,  # type: ignore[attr-defined]
+                                estimates=estimate_columns(table, counts, list(structural)),
+                                counts=counts, structural=structural)
+
+    def shelter_effect(self, effect: Any, name: str = "shelter_24h_effect") -> CheckedTable:
+        """:func:`~lvv_eval.analysis.compare_shelter_effect`: the naive and adjusted rows."""
+        models = [effect.naive if e == "naive" else effect.adjusted for e in effect.table["estimate"]]
+        return self._models_table(effect.table, name, models)
+
+    def prior_procedures_gradient(self, gradient: Any,
+                                  name: str = "prior_procedures_gradient") -> CheckedTable:
+        """:func:`~lvv_eval.analysis.prior_procedures_gradient`: band rows from the bands model,
+        trend rows from their own models."""
+        models = []
+        for kind, term in zip(gradient.table["kind"], gradient.table["term"], strict=True):
+            if kind == "band":
+                models.append(gradient.bands)
+            elif term == "n_prior":
+                models.append(gradient.trend_per_procedure)
+            else:
+                models.append(gradient.trend_per_band)
+        return self._models_table(gradient.table, name, models)
