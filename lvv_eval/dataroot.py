@@ -23,6 +23,7 @@ import os
 from pathlib import Path
 
 from lvv_eval import config
+from lvv_eval.outputs import folder_provenance
 from lvv_eval.provenance import check_marker, written_by_synth
 
 IGNORED_NAMES = ("README.md", "README.txt", "README")
@@ -61,6 +62,9 @@ def _csv_marked_synthetic(path: Path) -> bool:
 
 
 def _report_folder_synthetic(folder: Path) -> bool:
+    marked = folder_provenance(folder)
+    if marked is not None:
+        return marked == "synthetic"
     manifests = list(folder.glob("*.manifest.json"))
     if manifests:
         return all(_manifest_synthetic(m) for m in manifests)

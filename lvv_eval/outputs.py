@@ -48,6 +48,26 @@ def write_owner_marker(folder: Path, verb: str, **facts: object) -> None:
     (Path(folder) / OWNER_FILE).write_text(json.dumps(record, indent=2, default=str) + "\n", encoding="utf-8")
 
 
+def folder_provenance(folder: Path) -> str | None:
+    """The provenance of the data behind a folder's outputs according to its owner marker
+    (``"synthetic"``, ``"real"`` or ``"unknown"``; ``None`` without a marker that says)."""
+    try:
+        record = json.loads((Path(folder) / OWNER_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = record.get("provenance") if isinstance(record, dict) else None
+    return value if value in ("synthetic", "real", "unknown") else None
+
+
+def mark_shared_output_folder(folder: Path, verb: str, provenance: str) -> None:
+    """Mark a folder that collects the outputs of several runs (``reports/reproduce/``): once an
+    output of real or unknown data was written there, the folder stays marked so."""
+    before = folder_provenance(folder)
+    if before is not None and before != "synthetic":
+        provenance = before
+    write_owner_marker(folder, verb, provenance=provenance)
+
+
 def folder_owner(folder: Path) -> str | None:
     """The verb that wrote ``folder`` according to its marker (``None`` when there is no valid one)."""
     marker = Path(folder) / OWNER_FILE

@@ -13,6 +13,7 @@ from lvv_eval import config
 from lvv_eval.capacity import find_capacity
 from lvv_eval.errors import UserError
 from lvv_eval.measures.definitions import Definitions, DefinitionsError, load_definitions
+from lvv_eval.outputs import mark_shared_output_folder
 from lvv_eval.provenance import stays_provenance
 from lvv_eval.schema import coerce_stays
 
@@ -92,6 +93,14 @@ def failed_ingest(stays_path: Path) -> str | None:
     if isinstance(manifest, dict) and manifest.get("status") == "failed":
         return "; ".join(manifest.get("problems") or ["status failed"])[:300]
     return None
+
+
+def mark_reports_subfolder(folder: Path, verb: str, stays_path: Path) -> None:
+    """Record, in a folder under ``reports/`` that a verb writes into, the provenance of the data
+    behind its outputs (so that a data root with real outputs is never taken for a demo root)."""
+    folder = Path(folder).resolve()
+    if folder.is_relative_to(config.reports_dir().resolve()):
+        mark_shared_output_folder(folder, verb, stays_provenance(stays_path))
 
 
 def synthetic_stays(path: Path) -> bool:

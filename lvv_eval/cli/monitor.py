@@ -12,6 +12,7 @@ from lvv_eval.cli.common import (
     add_disclosure_arguments,
     gate_from_args,
     inputs_from_args,
+    mark_reports_subfolder,
     path_argument,
     synthetic_stays,
 )
@@ -46,6 +47,7 @@ def run_cli(args: argparse.Namespace) -> int:
     checked = gate.monitor(table, defs.monitor, ALL_PILOTS, out.stem)
     gate.write_table(checked, out, extra={"data_source": source}, record_root=out.parent)
     gate.save_record(out.parent)
+    mark_reports_subfolder(out.parent, "monitor", path)
     print(f"monitor snapshots, pilot {args.pilot}, from {source}, as written (x: not shown, "
           f"disclosure control)")
     with pd.option_context("display.width", 200, "display.max_columns", None):

@@ -14,6 +14,7 @@ from lvv_eval.cli.common import (
     add_disclosure_arguments,
     gate_from_args,
     inputs_from_args,
+    mark_reports_subfolder,
     path_argument,
     synthetic_stays,
 )
@@ -68,6 +69,7 @@ def run_cli(args: argparse.Namespace) -> int:
     extra = {} if "data_source" in table.columns else {"data_source": source}
     gate.write_table(checked, out, extra=extra, record_root=out.parent)
     gate.save_record(out.parent)
+    mark_reports_subfolder(out.parent, "reproduce", path)
     print(f"published vs computed ({args.publication}) from {source}, as written "
           f"(x: not shown, disclosure control)")
     print(format_table(checked.shown(), definitions=args.show_definitions))
@@ -105,6 +107,7 @@ def _run_reconcile(args: argparse.Namespace, defs: Definitions, stays: pd.DataFr
     checked = gate.waterfall(waterfall, out.stem)
     gate.write_table(checked, out, record_root=out.parent)
     gate.save_record(out.parent)
+    mark_reports_subfolder(out.parent, "reproduce", stays_path)
     print(f"reconciliation of {args.reconcile} for {waterfall.attrs['pilot']}, as written "
           f"(x: not shown, disclosure control)")
     print(checked.shown()[["label_en", "change", "remaining", "detail"]].to_string(index=False))
