@@ -27,10 +27,12 @@ def generator_fingerprint() -> str:
     return h.hexdigest()
 
 
-def is_current(out_dir: Path, seed: int = DEFAULT_SEED) -> bool:
-    """Whether ``out_dir`` holds deliveries written by this generator version with ``seed``."""
+def is_current(out_dir: Path, seed: int = DEFAULT_SEED, chain: bool = True) -> bool:
+    """Whether ``out_dir`` holds deliveries written by this generator version with ``seed`` (and,
+    with ``chain``, the chain extracts)."""
     stamp = out_dir / FINGERPRINT_FILE
-    return stamp.exists() and stamp.read_text(encoding="utf-8").split() == [generator_fingerprint(), str(seed)]
+    wanted = [generator_fingerprint(), str(seed)] + (["chain"] if chain else [])
+    return stamp.exists() and stamp.read_text(encoding="utf-8").split() == wanted
 
 
 class SynthArgumentError(ValueError):
@@ -90,8 +92,12 @@ def make_cohort(seed: int, people: int | None, uncalibrated: bool, pilots: list[
 
 def synthesise(out_dir: Path | None = None, seed: int = DEFAULT_SEED, people: int | None = None,
                uncalibrated: bool = False, pilots: list[str] | None = None,
-               progress: bool = True) -> SynthResult:
-    """Write a SYNTHETIC cohort as five deliveries (plus answer key) into ``out_dir``, atomically."""
+               progress: bool = True, chain: bool | None = None) -> SynthResult:
+    """Write a SYNTHETIC cohort as five deliveries (plus answer key) into ``out_dir``, atomically;
+    with ``chain`` also the IND and DT&V extracts and the V-number crosswalks (default: for the
+    calibrated default yes, for an uncalibrated cohort no: drawing them costs about 10 s per
+    100,000 people)."""
+    chain = (not uncalibrated) if chain is None else chain
     out_dir = Path(out_dir or synthetic_dir()).resolve()
     check_arguments(people, uncalibrated, pilots)
     check_writable(out_dir)
@@ -105,9 +111,10 @@ def synthesise(out_dir: Path | None = None, seed: int = DEFAULT_SEED, people: in
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".synth-", dir=out_dir.parent))
     try:
-        manifest = write_deliveries(cohort, tmp, seed)
+        manifest = write_deliveries(cohort, tmp, seed, chain=chain)
         if not uncalibrated:
-            (tmp / FINGERPRINT_FILE).write_text(f"{generator_fingerprint()} {seed}\n", encoding="utf-8")
+            (tmp / FINGERPRINT_FILE).write_text(
+                f"{generator_fingerprint()} {seed}{' chain' if chain else ''}\n", encoding="utf-8")
         if out_dir.exists():
             old = out_dir.with_name(out_dir.name + ".old")
             shutil.rmtree(old, ignore_errors=True)
