@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -72,6 +73,42 @@ def write_atomically(out_dir: Path, write: Callable[[Path], None]) -> None:
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+CHAIN_OUTPUT_FILES: tuple[str, ...] = ("chain_ind.parquet", "chain_dtv.parquet", "chain_quarantine.parquet",
+                                        "chain_changes.parquet", "chain_validation.csv")
+PERSON_LINKS_FILE = "person_links.parquet"
+
+
+def chain_manifest(chain: Any, person_links: pd.DataFrame) -> dict:
+    """The manifest's ``chain`` section: inputs, absent extracts, accounting and output rows."""
+    return {
+        "delivered": chain.delivered,
+        "specs": [s.path.name for s in chain.specs],
+        "absent": chain.absent,
+        "inputs": chain.inputs,
+        "row_accounting": [{("source" if k == "pilot" else k): v for k, v in row.items()}
+                           for row in chain.accounting.per_file()],
+        "row_accounting_closes": chain.accounting.closes(),
+        "outputs": {**{name: len(t) for name, t in chain.tables.items() if name != "person_links"},
+                    "person_links": len(person_links), "chain_quarantine": len(chain.quarantine),
+                    "chain_changes": len(chain.changes)},
+    }
+
+
+def write_chain_outputs(folder: Path, chain: Any, person_links: pd.DataFrame, manifest: dict) -> None:
+    """Write ``person_links.parquet`` and, when any chain extract was delivered, the chain tables
+    and their audit trail; their hashes go into the manifest's ``chain`` section."""
+    person_links.to_parquet(folder / PERSON_LINKS_FILE, index=False)
+    names = [PERSON_LINKS_FILE]
+    if chain.delivered:
+        chain.tables["chain_ind"].to_parquet(folder / "chain_ind.parquet", index=False)
+        chain.tables["chain_dtv"].to_parquet(folder / "chain_dtv.parquet", index=False)
+        chain.quarantine.to_parquet(folder / "chain_quarantine.parquet", index=False)
+        chain.changes.to_parquet(folder / "chain_changes.parquet", index=False)
+        chain.validation.to_csv(folder / "chain_validation.csv", index=False)
+        names += list(CHAIN_OUTPUT_FILES)
+    manifest["chain"]["output_sha256"] = {name: sha256_of(folder / name) for name in names}
 
 
 def write_outputs(

@@ -22,6 +22,7 @@ import pandas as pd
 from lvv_eval.files import sha256_of
 from lvv_eval.ingest import events as event_layout
 from lvv_eval.ingest.accounting import Accounting
+from lvv_eval.ingest.chain.pipeline import ChainIngestResult, ingest_chain, merge_person_links
 from lvv_eval.ingest.dedup import merge_duplicates
 from lvv_eval.ingest.derive import derive_fields
 from lvv_eval.ingest.errors import IngestError, locate
@@ -33,7 +34,14 @@ from lvv_eval.ingest.mapping import (
     flag_invalid_categories,
     rename_to_fields,
 )
-from lvv_eval.ingest.output import CAPACITY_FILE, versions, write_atomically, write_outputs
+from lvv_eval.ingest.output import (
+    CAPACITY_FILE,
+    chain_manifest,
+    versions,
+    write_atomically,
+    write_chain_outputs,
+    write_outputs,
+)
 from lvv_eval.ingest.pseudonymise import person_ids, resolve_key, stay_ids
 from lvv_eval.ingest.quarantine import build_quarantine, empty_quarantine, issue_details
 from lvv_eval.ingest.readers import RawTable, find_files, read_file, read_text
@@ -50,6 +58,7 @@ from lvv_eval.ingest.rules import (
 from lvv_eval.ingest.spec import FileSpec, SourceSpec, load_specs
 from lvv_eval.ingest.summary import delivery_summary, format_summary
 from lvv_eval.ingest.tracking import ChangeLog, with_stay_ids
+from lvv_eval.pseudonym import v_keys
 from lvv_eval.schema import coerce_stays, empty_stays, validate_stays
 
 NON_PARTICIPANT_RULE = "X_NON_PARTICIPANT"
@@ -66,6 +75,8 @@ class IngestResult:
     manifest: dict
     summary: pd.DataFrame
     out_dir: Path | None = None
+    chain: ChainIngestResult | None = None
+    person_links: pd.DataFrame | None = None
 
 
 @dataclass
@@ -202,15 +213,18 @@ def _quarantine(spec: SourceSpec, ctx: _Context, raw: pd.DataFrame, owner: pd.Se
     )
 
 
-def _finish_delivery(spec: SourceSpec, records: pd.DataFrame, ctx: _Context) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _finish_delivery(spec: SourceSpec, records: pd.DataFrame, ctx: _Context
+                     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Merge duplicates and pseudonymise one delivery's valid records.
 
     Returns the contract stays, the provenance (``_file``, ``_sheet``, ``_row``) of the records
-    kept, and the merged-away rows.
+    kept, the merged-away rows, and the person links (``v_key`` per ``person_id``) when the
+    delivery's source id is the V-number.
     """
     merged_empty = pd.DataFrame(columns=["_file", "_sheet", "_row", "rule_id"])
     if records.empty:
-        return empty_stays(), pd.DataFrame(columns=["_file", "_sheet", "_row"]), merged_empty
+        return (empty_stays(), pd.DataFrame(columns=["_file", "_sheet", "_row"]), merged_empty,
+                pd.DataFrame())
     outcome = merge_duplicates(records, spec, ctx.log, ctx.skip)
     kept = outcome.kept
     kept["person_id"] = person_ids(kept["source_id"], spec.pilot, ctx.key)
@@ -218,7 +232,18 @@ def _finish_delivery(spec: SourceSpec, records: pd.DataFrame, ctx: _Context) -> 
     kept["pilot"] = spec.pilot
     kept["source_file"] = kept["_file"]
     kept["source_row"] = kept["_row"]
-    return coerce_stays(kept), kept[["_file", "_sheet", "_row"]], outcome.merged
+    return coerce_stays(kept), kept[["_file", "_sheet", "_row"]], outcome.merged, _person_links(spec, kept, ctx.key)
+
+
+def _person_links(spec: SourceSpec, kept: pd.DataFrame, key: bytes) -> pd.DataFrame:
+    """``v_key`` per person of a delivery whose source id is the V-number (else no links)."""
+    if spec.source_id_is != "v_number":
+        return pd.DataFrame()
+    first = kept.drop_duplicates("person_id")
+    return pd.DataFrame({
+        "person_id": first["person_id"], "pilot": spec.pilot, "v_key": v_keys(first["source_id"], key),
+        "link_source": "delivery", "source_file": first["_file"], "sheet": first["_sheet"], "source_row": first["_row"],
+    })
 
 
 @dataclass
@@ -230,6 +255,7 @@ class _DeliveryResult:
     accounting: Accounting
     changes: list[pd.DataFrame]
     stay_rows: pd.DataFrame
+    links: pd.DataFrame
 
 
 def _ingest_delivery(spec: SourceSpec, raw_dir: Path, ctx: _Context, progress: bool) -> _DeliveryResult:
@@ -260,12 +286,12 @@ def _ingest_delivery(spec: SourceSpec, raw_dir: Path, ctx: _Context, progress: b
                 print(f"  {spec.pilot}: read {rel} ({sum(len(t.frame) for t in tables):,} rows)",
                       file=sys.stderr, flush=True)
     records = pd.concat(valid_parts, ignore_index=True) if valid_parts else pd.DataFrame()
-    stays, kept, merged = _finish_delivery(spec, records, local)
+    stays, kept, merged, links = _finish_delivery(spec, records, local)
     accounting.add_rows(kept, "stays")
     accounting.add_rows(merged, "merged")
     _account_folded(accounting, folded_parts, merged, local.log, spec.pilot)
     return _DeliveryResult(inputs, stays, quarantine_parts, validation_parts, accounting, local.log.parts,
-                           _rows_of_stays(kept, stays, folded_parts, merged))
+                           _rows_of_stays(kept, stays, folded_parts, merged), links)
 
 
 def _rows_of_stays(kept: pd.DataFrame, stays: pd.DataFrame, folded_parts: list[pd.DataFrame],
@@ -350,6 +376,7 @@ def run_ingest(
     progress: bool = True,
     sources_dir: Path | None = None,
     workers: int | None = None,
+    chain_sources_dir: Path | None = None,
 ) -> IngestResult:
     """Ingest every delivery in ``raw_dir`` into ``out_dir`` (written atomically).
 
@@ -357,7 +384,10 @@ def run_ingest(
     ``R_DAYMONTH_SWAP``, ``M_EXACT_DUPLICATE``, ``X_NON_PARTICIPANT``); ``strict`` makes any
     quarantined row a fatal error; ``sources_dir`` points at another folder of source specs;
     ``workers`` is the number of processes that read and harmonise files side by side (default:
-    two for large deliveries on a machine with two or more cores, else one).
+    two for large deliveries on a machine with two or more cores, else one). Chain extracts and
+    crosswalks (specs in ``chain_sources_dir``, default the package's ``sources/chain/``) found in
+    ``raw_dir`` are ingested by :func:`lvv_eval.ingest.chain.pipeline.ingest_chain`
+    into ``chain_ind``, ``chain_dtv`` and ``person_links`` in the same output folder.
     """
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     if not raw_dir.is_dir():
@@ -369,9 +399,10 @@ def run_ingest(
     synthetic = is_synthetic(raw_dir)
     ctx = _Context(load_rules(), load_repairs(), frozenset(skip_steps), resolve_key(synthetic), ChangeLog())
     accounting = Accounting()
-    stays_parts, quarantine_parts, validation_parts, inputs, stay_rows = [], [], [], [], []
+    stays_parts, quarantine_parts, validation_parts, inputs, stay_rows, links = [], [], [], [], [], []
     for res in _run_deliveries(specs, raw_dir, ctx, workers, progress):
         stay_rows.append(res.stay_rows)
+        links.append(res.links)
         inputs.extend(res.inputs)
         ctx.log.parts.extend(res.changes)
         accounting.merge(res.accounting)
@@ -385,8 +416,11 @@ def run_ingest(
     changes = with_stay_ids(ctx.log.frame(), pd.concat(stay_rows, ignore_index=True) if stay_rows else None)
     validation = combine_summaries(validation_parts, ctx.rules)
     summary = delivery_summary(accounting, quarantine, changes)
+    chain = ingest_chain(raw_dir, ctx.key, skip_steps=ctx.skip, progress=progress, specs_dir=chain_sources_dir)
+    person_links = merge_person_links([x for x in links if len(x)], chain.tables["person_links"])
     if strict:
         _refuse_quarantine(quarantine)
+        _refuse_quarantine(chain.quarantine)
     manifest = {
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "synthetic": synthetic,
@@ -399,14 +433,19 @@ def run_ingest(
         "row_accounting": accounting.per_file(),
         "row_accounting_closes": accounting.closes(),
         "outputs": {"stays": len(stays), "quarantine": len(quarantine), "changes": len(changes)},
+        "chain": chain_manifest(chain, person_links),
     }
     if not accounting.closes():
         raise RuntimeError(f"row accounting does not close: {accounting.per_file()}")
-    write_atomically(out_dir, lambda tmp: write_outputs(
-        tmp, stays=stays, quarantine=quarantine, changes=changes, validation=validation, manifest=manifest))
+    def write(tmp: Path) -> None:
+        write_chain_outputs(tmp, chain, person_links, manifest)
+        write_outputs(tmp, stays=stays, quarantine=quarantine, changes=changes, validation=validation,
+                      manifest=manifest)
+
+    write_atomically(out_dir, write)
     if progress:
         print(format_summary(summary, quarantine, synthetic), file=sys.stderr)
-    return IngestResult(stays, quarantine, changes, validation, manifest, summary, out_dir)
+    return IngestResult(stays, quarantine, changes, validation, manifest, summary, out_dir, chain, person_links)
 
 
 def _spec_hashes(specs: list[SourceSpec]) -> dict[str, str]:

@@ -22,6 +22,7 @@ from lvv_eval.ingest.mapping import by_unique
 from lvv_eval.ingest.rules import Rule, evaluate, namespace
 from lvv_eval.ingest.spec import SourceSpec, read_spec_mapping
 from lvv_eval.ingest.tracking import ChangeLog, apply_tracked
+from lvv_eval.pseudonym import V_NUMBER_SEPARATORS
 
 REPAIRS_FILE = SPECS_DIR / "repairs.yaml"
 STAGES = ("raw", "text", "typed", "derived")
@@ -131,6 +132,19 @@ def swap_day_month(frame: pd.DataFrame, repair: Repair, spec: SourceSpec) -> Pro
     return {col: new}
 
 
+def strip_identifier_separators(frame: pd.DataFrame, repair: Repair, spec: SourceSpec) -> Proposal:
+    """Separators typed inside an identifier (``params.field``) removed: '1234.567.890' -> '1234567890'."""
+    col = repair.params["field"]
+    if col not in frame.columns:
+        return {}
+    values = frame[col]
+    pattern = "[" + "".join("\\" + s for s in V_NUMBER_SEPARATORS) + "]"
+    hit = values.str.contains(pattern, regex=True, na=False)
+    if not hit.any():
+        return {}
+    return {col: values.where(~hit, values.str.replace(pattern, "", regex=True))}
+
+
 def _conditional(frame: pd.DataFrame, repair: Repair, issues: pd.DataFrame) -> Proposal:
     rule = Rule(repair.id, repair.label, "error", str(repair.when))
     hit = evaluate(rule, namespace(frame, issues), frame.index).fillna(False).to_numpy(dtype=bool)
@@ -148,6 +162,7 @@ ACTIONS: dict[str, Callable[[pd.DataFrame, Repair, SourceSpec], Proposal]] = {
     "sentinel_to_missing": sentinel_to_missing,
     "recode_labels": recode_labels,
     "swap_day_month": swap_day_month,
+    "strip_identifier_separators": strip_identifier_separators,
 }
 
 

@@ -26,6 +26,9 @@ Keys of a spec (see ``lvv_eval/sources/*.yaml`` for the five deliveries):
 - ``derive``: ``[{field, method, ...}]`` (see :mod:`lvv_eval.ingest.derive`).
 - ``participation``: ``{field}``: rows where that flag is false are non-participants.
 - ``duplicates``: ``{cross_sheet: {prefer: {field: value}}}`` (see :mod:`lvv_eval.ingest.dedup`).
+- ``source_id_is``: ``v_number`` when the source identifier is the person's V-number (then each
+  person also gets ``v_key``, the cross-source key, in ``person_links``), ``client_number``
+  (default) when it is the municipality's own number (linked through a crosswalk, if any).
 """
 
 from __future__ import annotations
@@ -81,8 +84,9 @@ FIELDS: tuple[str, ...] = DATE_FIELDS + BOOL_FIELDS + INT_FIELDS + LABEL_FIELDS 
 _SPEC_KEYS = {
     "name", "pilot", "description", "files", "layout", "columns", "ignore_columns", "labels",
     "codebooks", "flags", "dates", "sentinels", "constants", "recodes",
-    "duplicates", "participation", "events", "derive",
+    "duplicates", "participation", "events", "derive", "source_id_is",
 }
+SOURCE_ID_KINDS = ("v_number", "client_number")
 _FILE_KEYS = {"pattern", "reader", "delimiter", "encoding", "header_row", "sheets", "constants"}
 _SHEET_KEYS = {"name", "header_row", "constants"}
 _READERS = ("csv", "excel")
@@ -157,6 +161,7 @@ class SourceSpec:
     participation: Mapping[str, Any] = field(default_factory=dict)
     events: Mapping[str, Any] = field(default_factory=dict)
     derive: tuple[Mapping[str, Any], ...] = ()
+    source_id_is: str = "client_number"
 
     def fields(self) -> list[str]:
         """Harmonised fields this spec fills from raw columns."""
@@ -269,6 +274,8 @@ def _parse(path: Path, raw: Mapping[str, Any]) -> SourceSpec:
     layout = raw.get("layout", "wide")
     if layout not in _LAYOUTS:
         raise _fail(path, f"layout must be one of {_LAYOUTS}")
+    if raw.get("source_id_is", "client_number") not in SOURCE_ID_KINDS:
+        raise _fail(path, f"source_id_is must be one of {SOURCE_ID_KINDS}, got {raw.get('source_id_is')!r}")
     columns = {str(k): str(v) for k, v in (raw["columns"] or {}).items()}
     for col, fld in columns.items():
         _check_field(path, f"columns['{col}']", fld)
@@ -311,6 +318,7 @@ def _parse(path: Path, raw: Mapping[str, Any]) -> SourceSpec:
         participation=dict(raw.get("participation") or {}),
         events=dict(raw.get("events") or {}),
         derive=tuple(raw.get("derive") or ()),
+        source_id_is=str(raw.get("source_id_is", "client_number")),
     )
 
 
