@@ -32,6 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "ingest's audit trail beside the stays file)")
     parser.add_argument("--pilot", default=None,
                         help="pilot for --reconcile (default: the figure's own pilot)")
+    parser.add_argument("--chain-verified", choices=("chain", "both"), default=None,
+                        help="also compute every figure with outcomes verified against the IND and DT&V "
+                             "extracts (chain: the chain's outcome; both: only where municipality and chain "
+                             "agree) and show it beside the published and the municipal value")
 
 
 def run_cli(args: argparse.Namespace) -> int:
@@ -46,12 +50,48 @@ def run_cli(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from exc
     out = args.out or config.reports_dir() / "reproduce" / f"reproduce_{args.publication}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
+    if args.chain_verified:
+        table = _with_chain_verified(args, defs, stays, path, capacity, published, table)
     table.assign(data_source=source).to_csv(out, index=False)
     print(f"published vs computed ({args.publication}) from {source}")
     print(format_table(table, definitions=args.show_definitions))
+    if args.chain_verified:
+        print(format_chain_verified(table))
     print(f"written: {out}")
     hard = table[table["role"] == "hard"]
     return 1 if args.check and (hard["status"] != "match").any() else 0
+
+
+def _with_chain_verified(args: argparse.Namespace, defs: Definitions, stays: pd.DataFrame, path: Path,
+                         capacity: pd.DataFrame, published: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """The table with every figure's chain-verified counterpart beside it."""
+    from lvv_eval.linkage.data import load_chain_data
+    from lvv_eval.linkage.outcomes import apply_chain_choices, beside_chain_verified
+    from lvv_eval.linkage.reconcile import reconcile_chain
+
+    if defs.chain_verification.needs_chain:
+        raise UserError("--chain-verified compares with the municipal records, but these definitions already take "
+                        "outcomes or prior procedures from the chain (chain_verification); use the package's "
+                        "definitions or set both sources to municipal")
+    chain_defs = defs.with_chain_choices(outcome_source=args.chain_verified)
+    rec = reconcile_chain(stays, load_chain_data(path.parent))
+    if not rec.registers:
+        raise UserError(f"no IND or DT&V extract was ingested beside {path}; --chain-verified needs them")
+    chain_stays = apply_chain_choices(stays, rec, chain_defs.chain_verification)
+    chain_table = reproduce_table(chain_stays, args.publication, chain_defs, capacity, published)
+    return beside_chain_verified(table, chain_table, args.chain_verified)
+
+
+def format_chain_verified(table: pd.DataFrame) -> str:
+    """The figures whose chain-verified value differs from the municipal one, as text."""
+    moved = table[pd.to_numeric(table["chain_shift"], errors="coerce").fillna(0) != 0]
+    source = table["chain_verified_source"].iloc[0] if len(table) else ""
+    if moved.empty:
+        return f"\nchain-verified ({source}): no figure moves"
+    shown = moved.loc[:, ["figure_id", "published", "computed_value", "chain_verified_value", "chain_shift"]]
+    return (f"\nchain-verified ({source}): figures that move when outcomes must be "
+            f"{'confirmed by' if source == 'both' else 'read from'} the IND and DT&V registers\n"
+            + shown.to_string(index=False, float_format=lambda v: f"{v:g}"))
 
 
 def _run_reconcile(args: argparse.Namespace, defs: Definitions, stays: pd.DataFrame,

@@ -19,6 +19,7 @@ def stage_steps() -> list[tuple[str, list[str]]]:
     return [
         ("ingest", ["--raw-dir", str(raw), "--out-dir", str(clean_dir())]),
         ("reproduce", ["--publication", "all"]),
+        ("chain", []),
         ("report", []),
     ]
 

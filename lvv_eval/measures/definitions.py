@@ -20,6 +20,12 @@ import pandas as pd
 import yaml
 
 from lvv_eval.config import PILOTS, SPECS_DIR
+from lvv_eval.measures.chain_choices import (
+    ChainVerification,
+    chain_choices,
+    chain_verification_errors,
+    with_choices,
+)
 from lvv_eval.schema import EXIT_REASONS, STAYS_COLUMNS, STAYS_DTYPES
 
 DEFINITIONS_YAML = SPECS_DIR / "definitions.yaml"
@@ -116,6 +122,16 @@ class Definitions:
     def reconciliation(self) -> Mapping[str, Any]:
         return self.raw.get("reconciliation", {})
 
+    @property
+    def chain_verification(self) -> ChainVerification:
+        """Where outcomes and prior departure procedures come from (municipal, chain, both)."""
+        return chain_choices(self.raw)
+
+    def with_chain_choices(self, **choices: str) -> Definitions:
+        """A copy with other chain verification choices (``outcome_source=``,
+        ``prior_procedures_source=``, ``unverified_exit_reason=``), for the sensitivity grid."""
+        return Definitions(raw=with_choices(self.raw, **choices), path=self.path)
+
 
 # ---------------------------------------------------------------------------------------------
 # loading and validation
@@ -170,7 +186,7 @@ def definitions_errors(raw: Mapping[str, Any]) -> list[str]:
     for name, ind in (raw.get("monitor") or {}).items():
         errors += indicator_errors(raw, f"monitor.{name}", ind, needs_context=False)
         errors += _label_errors(f"monitor.{name}", ind)
-    return errors
+    return errors + chain_verification_errors(raw)
 
 
 def _label_errors(where: str, entry: Any) -> list[str]:
