@@ -22,7 +22,14 @@ import pandas as pd
 
 from lvv_eval.config import PILOTS
 from lvv_eval.linkage.data import ChainData
-from lvv_eval.linkage.link import chain_only_records, linkage_rates, stay_keys, unlinked_persons
+from lvv_eval.linkage.link import (
+    KeyIndex,
+    chain_only_records,
+    key_index,
+    linkage_rates,
+    stay_keys,
+    unlinked_persons,
+)
 from lvv_eval.linkage.spec import AGREEMENT_CLASSES, ReconciliationSpec, load_reconciliation_spec
 from lvv_eval.schema import EXIT_REASONS
 
@@ -39,25 +46,28 @@ DISCREPANCY_COLUMNS = (
 
 # ---- outcome events ---------------------------------------------------------------------------
 
+REGISTERS = ("IND", "DTV")
 
-def chain_events(chain: ChainData, spec: ReconciliationSpec) -> pd.DataFrame:
-    """Every chain record that is an outcome event: key, event id, register, date, implied reason."""
+
+def chain_events(chain: ChainData, spec: ReconciliationSpec, index: KeyIndex) -> pd.DataFrame:
+    """Every chain record that is an outcome event, as integers: key code, event (position in the
+    spec), register (0 IND, 1 DT&V), record (row of its register table), implied exit reason
+    (position in EXIT_REASONS), and its date."""
     parts = []
-    for event_id, rule in spec.events.items():
-        table = chain.ind if rule.register_name == "IND" else chain.dtv
-        mask = pd.Series(True, index=table.index)
+    for number, rule in enumerate(spec.events.values()):
+        register = REGISTERS.index(rule.register_name)
+        table, codes = (chain.ind, index.ind) if register == 0 else (chain.dtv, index.dtv)
+        mask = table[rule.date].notna().to_numpy().copy()
         for col, values in rule.where.items():
             mask &= table[col].isin(values).to_numpy()
-        mask &= table[rule.date].notna()
-        hit = table[mask.to_numpy()]
+        rows = np.flatnonzero(mask)
         parts.append(pd.DataFrame({
-            "v_key": hit["v_key"].to_numpy(), "event": event_id, "register": rule.register_name,
-            "date": hit[rule.date].to_numpy(), "implies": rule.implies,
-            "chain_file": hit["source_file"].to_numpy(), "chain_sheet": hit["sheet"].to_numpy(),
-            "chain_row": hit["source_row"].to_numpy(),
+            "v_code": codes[rows], "event": number, "register": register, "record": rows,
+            "implies": EXIT_REASONS.index(rule.implies), "date": table[rule.date].to_numpy()[rows],
         }))
-    cols = ["v_key", "event", "register", "date", "implies", "chain_file", "chain_sheet", "chain_row"]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        {c: pd.Series(dtype="int64") for c in ("v_code", "event", "register", "record", "implies")} | {
+            "date": pd.Series(dtype="datetime64[ns]")})
 
 
 def next_admission(stays: pd.DataFrame) -> pd.Series:
@@ -67,96 +77,148 @@ def next_admission(stays: pd.DataFrame) -> pd.Series:
     return nxt.reindex(stays.index)
 
 
-# ---- agreement per stay ------------------------------------------------------------------------
+def _reason_codes(values: pd.Series) -> np.ndarray:
+    return pd.Categorical(values.astype("object"), categories=list(EXIT_REASONS)).codes.astype(np.int64)
+
+
+def _tolerances(spec: ReconciliationSpec) -> tuple[np.ndarray, np.ndarray]:
+    """Per exit reason code: the days before and after the exit a matching event may lie (NaN: no check)."""
+    lo = np.full(len(EXIT_REASONS), np.nan)
+    hi = np.full(len(EXIT_REASONS), np.nan)
+    for reason, tol in spec.checks.items():
+        lo[EXIT_REASONS.index(reason)] = -tol.before
+        hi[EXIT_REASONS.index(reason)] = tol.after
+    return lo, hi
 
 
 def _candidate_events(exits: pd.DataFrame, events: pd.DataFrame, spec: ReconciliationSpec) -> pd.DataFrame:
     """Stay x event pairs inside each stay's window, with their kind (confirm, contra, timing)."""
     w = spec.windows
-    left = exits.loc[exits["v_key"].notna(), ["stay_id", "v_key", "admission_date", "exit_date", "next_admission",
-                                               "exit_reason"]]
-    pairs = left.merge(events, on="v_key", how="inner")
-    upper = (pairs["exit_date"] + pd.Timedelta(days=w.search_after_exit_days)).where(
-        pairs["next_admission"].isna(),
-        np.minimum(pairs["exit_date"] + pd.Timedelta(days=w.search_after_exit_days),
-                   pairs["next_admission"] - pd.Timedelta(days=1)))
-    pairs = pairs[(pairs["date"] >= pairs["admission_date"]) & (pairs["date"] <= upper)]
-    offset = (pairs["date"] - pairs["exit_date"]).dt.days.to_numpy()
-    reason = pairs["exit_reason"].astype("str").to_numpy()
-    lo = -pd.Series(reason).map({r: t.before for r, t in spec.checks.items()}).to_numpy(dtype=float)
-    hi = pd.Series(reason).map({r: t.after for r, t in spec.checks.items()}).to_numpy(dtype=float)
-    match = pairs["implies"].to_numpy(dtype=object) == reason
-    in_tol = match & (offset >= lo) & (offset <= hi)
+    day = np.timedelta64(1, "D")
+    left = exits[exits["v_code"] >= 0]
+    pairs = left.merge(events, on="v_code", how="inner")
+    date, exit_date = pairs["date"].to_numpy(), pairs["exit_date"].to_numpy()
+    upper = exit_date + w.search_after_exit_days * day
+    nxt = pairs["next_admission"].to_numpy()
+    upper = np.where(np.isnat(nxt), upper, np.minimum(upper, nxt - day))
+    inside = (date >= pairs["admission_date"].to_numpy()) & (date <= upper)
+    pairs = pairs[inside]
+    offset = ((pairs["date"].to_numpy() - pairs["exit_date"].to_numpy()) // day).astype(np.int64)
+    reason = pairs["reason"].to_numpy()
+    lo, hi = _tolerances(spec)
+    match = pairs["implies"].to_numpy() == reason
+    in_tol = match & (offset >= lo[reason]) & (offset <= hi[reason])
     contra = ~match & (offset >= -w.contradiction.before) & (offset <= w.contradiction.after)
     kind = np.select([in_tol, contra, match], [KIND_CONFIRM, KIND_CONTRA, KIND_TIMING], -1)
     return pairs.assign(kind=kind, offset_days=offset, distance=np.abs(offset))[kind >= 0]
 
 
-def _best_event(pairs: pd.DataFrame) -> pd.DataFrame:
-    """Per stay the deciding event: the best kind, then the nearest to the exit, then the earliest."""
-    ordered = pairs.sort_values(["stay_id", "kind", "distance", "date", "event"], kind="stable")
-    return ordered.drop_duplicates("stay_id").set_index("stay_id")
+def _best_event(pairs: pd.DataFrame, n_exits: int) -> pd.DataFrame:
+    """Per exit (by position) the deciding event: the best kind, then the nearest to the exit, then
+    the earliest; a row of NaN where there is none."""
+    order = np.lexsort((pairs["event"].to_numpy(), pairs["date"].to_numpy(), pairs["distance"].to_numpy(),
+                        pairs["kind"].to_numpy(), pairs["exit_pos"].to_numpy()))
+    ordered = pairs.iloc[order]
+    firsts = np.unique(ordered["exit_pos"].to_numpy(), return_index=True)[1]
+    best = ordered.iloc[firsts].set_index("exit_pos")
+    return best.reindex(np.arange(n_exits))
 
 
-def agreement(stays: pd.DataFrame, keys: pd.DataFrame, events: pd.DataFrame, spec: ReconciliationSpec) -> pd.DataFrame:
-    """Per stay with an exit: its agreement class with the chain, the rule, and the deciding event."""
-    exits = stays.assign(next_admission=next_admission(stays), v_key=keys["v_key"],
-                         link_status=keys["link_status"])[stays["exit_date"].notna()]
-    best = _best_event(_candidate_events(exits, events, spec)).reindex(exits["stay_id"])
-    kind = best["kind"].to_numpy(dtype=float)
-    checkable = exits["exit_reason"].isin(list(spec.checks)).to_numpy()
-    status = exits["link_status"].astype("str").to_numpy()
+def _provenance(chain: ChainData, register: np.ndarray, record: np.ndarray) -> dict[str, np.ndarray]:
+    """File, sheet and row of chain records given by register (0/1, NaN none) and row position."""
+    out = {"chain_file": np.full(len(register), None, dtype=object),
+           "chain_sheet": np.full(len(register), None, dtype=object),
+           "chain_row": np.full(len(register), np.nan)}
+    for number, table in enumerate((chain.ind, chain.dtv)):
+        hit = register == number
+        rows = table.iloc[record[hit].astype(np.int64)]
+        out["chain_file"][hit] = rows["source_file"].to_numpy(dtype=object)
+        out["chain_sheet"][hit] = rows["sheet"].to_numpy(dtype=object)
+        out["chain_row"][hit] = rows["source_row"].to_numpy(dtype=float)
+    return out
+
+
+# ---- agreement per stay ------------------------------------------------------------------------
+
+
+def _classify(checkable: np.ndarray, status: np.ndarray, kind: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Agreement class and rule id per exit (see the module docstring for the precedence)."""
     klass = np.select(
         [~checkable, status != "linked", kind == KIND_CONFIRM, kind == KIND_CONTRA, kind == KIND_TIMING],
         ["not_checkable", "unlinked", "confirmed", "contradicted", "timing_difference"], "not_in_chain")
     rule = np.array([CLASS_RULE.get(k, "") for k in klass], dtype=object)
     unlinked = klass == "unlinked"
     rule[unlinked] = [STATUS_RULE[s] for s in status[unlinked]]
-    usable = (klass != "unlinked") & ~np.isnan(kind)
-    chain_reason = np.where(usable, best["implies"].to_numpy(dtype=object), None)
-    show = usable  # unlinked stays show no event
-    return pd.DataFrame({
-        "stay_id": exits["stay_id"].to_numpy(), "person_id": exits["person_id"].to_numpy(),
-        "pilot": exits["pilot"].to_numpy(), "admission_date": exits["admission_date"].to_numpy(),
-        "exit_date": exits["exit_date"].to_numpy(), "exit_reason": exits["exit_reason"].to_numpy(),
-        "v_key": exits["v_key"].to_numpy(), "link_status": exits["link_status"].to_numpy(),
-        "agreement": pd.Categorical(klass, dtype=CLASS_DTYPE), "rule_id": rule,
-        "chain_exit_reason": pd.Categorical(chain_reason, dtype=EXIT_DTYPE),
-        "chain_event": np.where(show, best["event"].to_numpy(dtype=object), None),
-        "chain_register": np.where(show, best["register"].to_numpy(dtype=object), None),
-        "chain_event_date": pd.Series(best["date"].to_numpy()).where(show).to_numpy(),
-        "offset_days": pd.array(np.where(show, best["offset_days"].to_numpy(dtype=float), np.nan), dtype="Int64"),
-        "municipal_file": exits["source_file"].to_numpy(), "municipal_row": exits["source_row"].to_numpy(),
-        "chain_file": np.where(show, best["chain_file"].to_numpy(dtype=object), None),
-        "chain_sheet": np.where(show, best["chain_sheet"].to_numpy(dtype=object), None),
-        "chain_row": pd.array(np.where(show, best["chain_row"].to_numpy(dtype=float), np.nan), dtype="Int64"),
+    return klass, rule
+
+
+def agreement(stays: pd.DataFrame, keys: pd.DataFrame, events: pd.DataFrame, chain: ChainData,
+              spec: ReconciliationSpec) -> pd.DataFrame:
+    """Per stay with an exit: its agreement class with the chain, the rule, and the deciding event."""
+    has_exit = stays["exit_date"].notna().to_numpy()
+    exits = pd.DataFrame({
+        "exit_pos": np.arange(int(has_exit.sum())), "v_code": keys["v_code"].to_numpy()[has_exit],
+        "admission_date": stays["admission_date"].to_numpy()[has_exit],
+        "exit_date": stays["exit_date"].to_numpy()[has_exit],
+        "next_admission": next_admission(stays).to_numpy()[has_exit],
+        "reason": _reason_codes(stays["exit_reason"])[has_exit],
     })
+    best = _best_event(_candidate_events(exits, events, spec), len(exits))
+    kind = best["kind"].to_numpy(dtype=float)
+    checkable = ~np.isnan(_tolerances(spec)[0][exits["reason"].to_numpy()])
+    status = keys["link_status"].astype(str).to_numpy()[has_exit]
+    klass, rule = _classify(checkable, status, kind)
+    show = (klass != "unlinked") & ~np.isnan(kind)
+    implies = best["implies"].to_numpy(dtype=float)
+    chain_reason = pd.Categorical.from_codes(np.where(show, implies, -1).astype(np.int64), dtype=EXIT_DTYPE)
+    event_names = np.array(list(spec.events), dtype=object)
+    event = np.full(len(exits), None, dtype=object)
+    event[show] = event_names[best["event"].to_numpy(dtype=float)[show].astype(np.int64)]
+    register = np.where(show, best["register"].to_numpy(dtype=float), np.nan)
+    prov = _provenance(chain, register, best["record"].to_numpy(dtype=float))
+    out = stays.loc[has_exit, ["stay_id", "person_id", "pilot", "admission_date", "exit_date", "exit_reason"]]
+    out = out.reset_index(drop=True)
+    out["v_key"] = keys["v_key"].to_numpy()[has_exit]
+    out["link_status"] = keys["link_status"].to_numpy()[has_exit]
+    out["agreement"] = pd.Categorical(klass, dtype=CLASS_DTYPE)
+    out["rule_id"] = rule
+    out["chain_exit_reason"] = chain_reason
+    out["chain_event"] = event
+    out["chain_register"] = np.where(register == 0, "IND", np.where(register == 1, "DTV", None))
+    out["chain_event_date"] = np.where(show, best["date"].to_numpy(), np.datetime64("NaT"))
+    out["offset_days"] = pd.array(np.where(show, best["offset_days"].to_numpy(dtype=float), np.nan), dtype="Int64")
+    out["municipal_file"] = stays["source_file"].to_numpy()[has_exit]
+    out["municipal_row"] = stays["source_row"].to_numpy()[has_exit]
+    out["chain_file"], out["chain_sheet"] = prov["chain_file"], prov["chain_sheet"]
+    out["chain_row"] = pd.array(prov["chain_row"], dtype="Int64")
+    return out
 
 
 # ---- prior departure procedures -------------------------------------------------------------
 
 
-def prior_procedures(stays: pd.DataFrame, keys: pd.DataFrame, chain: ChainData, spec: ReconciliationSpec) -> pd.DataFrame:
+def prior_procedures(stays: pd.DataFrame, keys: pd.DataFrame, chain: ChainData, index: KeyIndex,
+                     spec: ReconciliationSpec) -> pd.DataFrame:
     """Per stay: the municipal count of prior departure procedures beside DT&V's (the person's
     cases closed before the admission date; missing when the person does not link)."""
-    closed = chain.dtv.loc[chain.dtv["case_end_date"].notna(), ["v_key", "case_end_date"]]
-    left = pd.DataFrame({"row": np.arange(len(stays)), "v_key": keys["v_key"].to_numpy(),
-                         "admission_date": stays["admission_date"].to_numpy()})
-    pairs = left.dropna(subset=["v_key"]).merge(closed, on="v_key")
-    counts = pairs[pairs["case_end_date"] < pairs["admission_date"]].groupby("row").size()
-    n = counts.reindex(np.arange(len(stays)), fill_value=0).to_numpy()
+    closed = chain.dtv["case_end_date"].notna().to_numpy()
+    cases = pd.DataFrame({"v_code": index.dtv[closed], "end": chain.dtv["case_end_date"].to_numpy()[closed]})
+    left = pd.DataFrame({"row": np.arange(len(stays)), "v_code": keys["v_code"].to_numpy(),
+                         "admission": stays["admission_date"].to_numpy()})
+    pairs = left[left["v_code"] >= 0].merge(cases, on="v_code")
+    before = pairs["row"].to_numpy()[pairs["end"].to_numpy() < pairs["admission"].to_numpy()]
+    n = np.bincount(before, minlength=len(stays))
     linked = (keys["link_status"] == "linked").to_numpy() & ("DTV" in chain.registers)
     dtv = pd.array(np.where(linked, n, np.nan), dtype="Float64").astype("Int64")
-    municipal = stays["n_prior_departure_procedures"].astype("Int64").to_numpy()
-    diff = pd.array(dtv, dtype="Int64") - pd.array(municipal, dtype="Int64")
-    return pd.DataFrame({
-        "stay_id": stays["stay_id"].to_numpy(), "person_id": stays["person_id"].to_numpy(),
-        "pilot": stays["pilot"].to_numpy(), "v_key": keys["v_key"].to_numpy(),
-        "admission_date": stays["admission_date"].to_numpy(),
-        "n_prior_municipal": pd.array(municipal, dtype="Int64"), "n_prior_dtv": dtv, "difference": diff,
-        "differs": (abs(diff) > spec.prior_procedures.tolerance).fillna(False).to_numpy(dtype=bool),
-        "municipal_file": stays["source_file"].to_numpy(), "municipal_row": stays["source_row"].to_numpy(),
-    })
+    municipal = pd.array(stays["n_prior_departure_procedures"].to_numpy(), dtype="Int64")
+    diff = dtv - municipal
+    out = stays[["stay_id", "person_id", "pilot", "admission_date"]].reset_index(drop=True)
+    out.insert(3, "v_key", keys["v_key"].to_numpy())
+    out["n_prior_municipal"], out["n_prior_dtv"], out["difference"] = municipal, dtv, diff
+    out["differs"] = (abs(diff) > spec.prior_procedures.tolerance).fillna(False).to_numpy(dtype=bool)
+    out["municipal_file"] = stays["source_file"].to_numpy()
+    out["municipal_row"] = stays["source_row"].to_numpy()
+    return out
 
 
 # ---- the result ---------------------------------------------------------------------------------
@@ -202,12 +264,13 @@ def reconcile_chain(stays: pd.DataFrame, chain: ChainData, spec: ReconciliationS
     """Link ``stays`` to the chain registers and reconcile every outcome (see the module docstring)."""
     spec = spec or load_reconciliation_spec()
     stays = stays.reset_index(drop=True)
-    keys = stay_keys(stays, chain)
-    events = chain_events(chain, spec)
+    index = key_index(stays, chain)
+    keys = stay_keys(stays, index)
+    events = chain_events(chain, spec, index)
     return ChainReconciliation(
-        keys=keys, linkage=linkage_rates(keys, chain.registers), unlinked=unlinked_persons(keys, chain),
-        chain_only=chain_only_records(keys, chain), agreement=agreement(stays, keys, events, spec),
-        prior=prior_procedures(stays, keys, chain, spec), spec=spec, registers=chain.registers,
+        keys=keys, linkage=linkage_rates(keys, chain.registers), unlinked=unlinked_persons(keys, chain.registers),
+        chain_only=chain_only_records(chain, index), agreement=agreement(stays, keys, events, chain, spec),
+        prior=prior_procedures(stays, keys, chain, index, spec), spec=spec, registers=chain.registers,
     )
 
 
@@ -240,7 +303,7 @@ def _labels(rec: ChainReconciliation, rules: pd.Series) -> tuple[list[str], list
 
 def _stay_rows(rec: ChainReconciliation) -> pd.DataFrame:
     a = rec.agreement[rec.agreement["agreement"].isin(["contradicted", "timing_difference", "not_in_chain"])]
-    event_label = a["chain_event"].map({k: v.label_en for k, v in rec.spec.events.items()})
+    event_label = a["chain_event"].astype("object").map({k: v.label_en for k, v in rec.spec.events.items()})
     chain_fact = np.where(a["chain_event"].notna(),
                           event_label.fillna("").astype(str) + " on " + _dates(a["chain_event_date"]),
                           f"no outcome event between the admission and {rec.spec.windows.search_after_exit_days} "
