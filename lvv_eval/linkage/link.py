@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from lvv_eval.config import PILOTS
 from lvv_eval.linkage.data import ChainData
@@ -28,11 +30,35 @@ UNLINKED_REASONS: tuple[str, ...] = (
 )
 
 
+def encode_strings(*columns: pd.Series) -> tuple[list[np.ndarray], pa.Array]:
+    """Integer codes of several string columns over one shared dictionary (missing: -1), by
+    Arrow's dictionary encoding (no per-string Python work)."""
+    arrays = [_arrow(c).cast(pa.large_string()) for c in columns]
+    encoded = pa.concat_arrays(arrays).dictionary_encode() if arrays else pa.array([], pa.large_string())
+    codes = pc.fill_null(encoded.indices, -1).to_numpy().astype(np.int64)
+    bounds = np.cumsum([0, *(len(a) for a in arrays)])
+    return [codes[bounds[i]:bounds[i + 1]] for i in range(len(arrays))], encoded.dictionary
+
+
+def _arrow(column: pd.Series) -> pa.Array:
+    """A column as one Arrow array (zero-copy for Arrow-backed strings)."""
+    arr = pa.array(column, from_pandas=True)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def take_strings(dictionary: pa.Array, codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """The strings of ``codes`` in ``dictionary`` as a pandas string array (missing for -1)."""
+    missing = codes < 0
+    picked = dictionary.take(pa.array(np.where(missing, 0, codes), mask=missing)) if len(dictionary) else \
+        pa.nulls(len(codes), pa.large_string())
+    return pd.array(picked, dtype="str")
+
+
 @dataclass(frozen=True)
 class KeyIndex:
     """``v_key`` as integer codes shared by the stays and both registers (-1: no key)."""
 
-    uniques: np.ndarray      # the v_key of each code
+    uniques: pa.Array        # the v_key of each code
     stay: np.ndarray         # code of each stay's person
     ind: np.ndarray          # code of each IND record
     dtv: np.ndarray          # code of each DT&V record
@@ -41,13 +67,11 @@ class KeyIndex:
     in_lvv: np.ndarray       # per code: belongs to a person with a stay
     listed: np.ndarray       # per stay: the person is in person_links (with or without a key)
     link_source: np.ndarray  # per stay: delivery | crosswalk | None
+    person: np.ndarray       # per stay: a code of its person_id
 
-    def v_keys(self, codes: np.ndarray) -> np.ndarray:
-        """The v_key of each code (None for -1)."""
-        out = np.full(len(codes), None, dtype=object)
-        ok = codes >= 0
-        out[ok] = self.uniques[codes[ok]]
-        return out
+    def v_keys(self, codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+        """The v_key of each code (missing for -1)."""
+        return take_strings(self.uniques, codes)
 
 
 def _present(codes: np.ndarray, n: int) -> np.ndarray:
@@ -58,41 +82,48 @@ def _present(codes: np.ndarray, n: int) -> np.ndarray:
 
 def key_index(stays: pd.DataFrame, chain: ChainData) -> KeyIndex:
     """Codes of the stays' person keys and of the registers' keys (see :class:`KeyIndex`)."""
-    pos = pd.Index(chain.links["person_id"].to_numpy(dtype=object)).get_indexer(
-        stays["person_id"].to_numpy(dtype=object))
+    (person, link_person), _ = encode_strings(stays["person_id"], chain.links["person_id"])
+    link_row = np.full(int(max(person.max(initial=-1), link_person.max(initial=-1))) + 2, -1, dtype=np.int64)
+    link_row[link_person] = np.arange(len(link_person))
+    pos = link_row[person]
     found = pos >= 0
-    stay_v = np.full(len(stays), None, dtype=object)
-    stay_v[found] = chain.links["v_key"].to_numpy(dtype=object)[pos[found]]
+    (link_v, ind, dtv), uniques = encode_strings(chain.links["v_key"], chain.ind["v_key"], chain.dtv["v_key"])
+    stay = np.where(found, link_v[np.maximum(pos, 0)] if len(link_v) else -1, -1)
+    sources = np.array(chain.links["link_source"].cat.categories, dtype=object)
+    source_code = chain.links["link_source"].cat.codes.to_numpy()
     source = np.full(len(stays), None, dtype=object)
-    source[found] = chain.links["link_source"].astype("object").to_numpy()[pos[found]]
-    n_s, n_i = len(stays), len(chain.ind)
-    codes, uniques = pd.factorize(np.concatenate([stay_v, chain.ind["v_key"].to_numpy(dtype=object),
-                                                  chain.dtv["v_key"].to_numpy(dtype=object)]), use_na_sentinel=True)
-    stay, ind, dtv = codes[:n_s], codes[n_s:n_s + n_i], codes[n_s + n_i:]
+    source[found] = sources[source_code[pos[found]]] if len(sources) else None
     n = len(uniques)
-    return KeyIndex(np.asarray(uniques, dtype=object), stay, ind, dtv, _present(ind, n), _present(dtv, n),
-                    _present(stay, n), found, source)
+    return KeyIndex(uniques, stay, ind, dtv, _present(ind, n), _present(dtv, n), _present(stay, n), found, source,
+                    person)
 
 
 def stay_keys(stays: pd.DataFrame, index: KeyIndex) -> pd.DataFrame:
     """Per stay: its person's ``v_key`` (and code), where the key came from, where it is found."""
     code = index.stay
     in_ind, in_dtv = index.in_ind[code], index.in_dtv[code]
-    status = np.where(code < 0, "no_v_number", np.where(in_ind | in_dtv, "linked", "not_found"))
+    status = np.where(code < 0, 2, np.where(in_ind | in_dtv, 0, 1))  # LINK_STATUSES order
     keys = stays[["stay_id", "person_id", "pilot"]].copy()
-    keys["v_key"] = pd.array(index.v_keys(code), dtype="str")
+    keys["v_key"] = index.v_keys(code)
     keys["v_code"] = code
-    keys["person_code"] = pd.factorize(stays["person_id"])[0]
+    keys["person_code"] = index.person
     keys["link_source"] = index.link_source
     keys["listed"] = index.listed
     keys["in_ind"], keys["in_dtv"], keys["in_any"] = in_ind, in_dtv, in_ind | in_dtv
-    keys["link_status"] = pd.Categorical(status, categories=list(LINK_STATUSES))
+    keys["link_status"] = pd.Categorical.from_codes(status, categories=list(LINK_STATUSES))
     return keys
+
+
+def pilot_codes(pilot: pd.Series) -> np.ndarray:
+    """Positions of the pilots in config.PILOTS."""
+    if isinstance(pilot.dtype, pd.CategoricalDtype):
+        return pilot.cat.set_categories(list(PILOTS)).cat.codes.to_numpy().astype(np.int64)
+    return pd.Categorical(pilot.astype(str), categories=list(PILOTS)).codes.astype(np.int64)
 
 
 def _per_pilot(keys: pd.DataFrame, flag: np.ndarray) -> pd.DataFrame:
     """Persons and stays per pilot, and how many of them have ``flag`` (a person: on any stay)."""
-    pilot = pd.Categorical(keys["pilot"].astype(str), categories=list(PILOTS)).codes
+    pilot = pilot_codes(keys["pilot"])
     person = keys["person_code"].to_numpy()
     first = np.unique(person, return_index=True)[1]
     person_flag = np.zeros(person.max() + 1 if len(person) else 0, dtype=bool)
@@ -124,7 +155,7 @@ def unlinked_persons(keys: pd.DataFrame, registers: tuple[str, ...]) -> pd.DataF
     """Why persons do not link, per pilot, register and reason (persons and stays)."""
     status = keys["link_status"].cat.codes.to_numpy()  # LINK_STATUSES order: linked, not_found, no_v_number
     base = np.select([(status == 2) & ~keys["listed"].to_numpy(), status == 2, status == 1], [0, 1, 2], -1)
-    pilot = pd.Categorical(keys["pilot"].astype(str), categories=list(PILOTS)).codes
+    pilot = pilot_codes(keys["pilot"])
     person = keys["person_code"].to_numpy()
     parts = []
     for register in (*registers, "any"):

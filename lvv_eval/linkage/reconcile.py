@@ -70,14 +70,19 @@ def chain_events(chain: ChainData, spec: ReconciliationSpec, index: KeyIndex) ->
             "date": pd.Series(dtype="datetime64[ns]")})
 
 
-def next_admission(stays: pd.DataFrame) -> pd.Series:
-    """Each stay's person's next admission date (missing for the last stay)."""
-    order = stays.sort_values(["person_id", "admission_date"], kind="stable")
-    nxt = order.groupby("person_id", sort=False)["admission_date"].shift(-1)
-    return nxt.reindex(stays.index)
+def next_admission(admission: np.ndarray, person: np.ndarray) -> np.ndarray:
+    """Each stay's person's next admission date (NaT for the person's last stay), given the
+    admission dates and a code per person."""
+    order = np.lexsort((admission, person))
+    nxt = np.full(len(admission), np.datetime64("NaT"), dtype=admission.dtype)
+    same = person[order][1:] == person[order][:-1]
+    nxt[order[:-1][same]] = admission[order][1:][same]
+    return nxt
 
 
 def _reason_codes(values: pd.Series) -> np.ndarray:
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.set_categories(list(EXIT_REASONS)).cat.codes.to_numpy().astype(np.int64)
     return pd.Categorical(values.astype("object"), categories=list(EXIT_REASONS)).codes.astype(np.int64)
 
 
@@ -160,7 +165,7 @@ def agreement(stays: pd.DataFrame, keys: pd.DataFrame, events: pd.DataFrame, cha
         "exit_pos": np.arange(int(has_exit.sum())), "v_code": keys["v_code"].to_numpy()[has_exit],
         "admission_date": stays["admission_date"].to_numpy()[has_exit],
         "exit_date": stays["exit_date"].to_numpy()[has_exit],
-        "next_admission": next_admission(stays).to_numpy()[has_exit],
+        "next_admission": next_admission(stays["admission_date"].to_numpy(), keys["person_code"].to_numpy())[has_exit],
         "reason": _reason_codes(stays["exit_reason"])[has_exit],
     })
     best = _best_event(_candidate_events(exits, events, spec), len(exits))
@@ -178,8 +183,8 @@ def agreement(stays: pd.DataFrame, keys: pd.DataFrame, events: pd.DataFrame, cha
     prov = _provenance(chain, register, best["record"].to_numpy(dtype=float))
     out = stays.loc[has_exit, ["stay_id", "person_id", "pilot", "admission_date", "exit_date", "exit_reason"]]
     out = out.reset_index(drop=True)
-    out["v_key"] = keys["v_key"].to_numpy()[has_exit]
-    out["link_status"] = keys["link_status"].to_numpy()[has_exit]
+    out["v_key"] = keys["v_key"].array[has_exit]
+    out["link_status"] = keys["link_status"].array[has_exit]
     out["agreement"] = pd.Categorical(klass, dtype=CLASS_DTYPE)
     out["rule_id"] = rule
     out["chain_exit_reason"] = chain_reason
@@ -187,8 +192,8 @@ def agreement(stays: pd.DataFrame, keys: pd.DataFrame, events: pd.DataFrame, cha
     out["chain_register"] = np.where(register == 0, "IND", np.where(register == 1, "DTV", None))
     out["chain_event_date"] = np.where(show, best["date"].to_numpy(), np.datetime64("NaT"))
     out["offset_days"] = pd.array(np.where(show, best["offset_days"].to_numpy(dtype=float), np.nan), dtype="Int64")
-    out["municipal_file"] = stays["source_file"].to_numpy()[has_exit]
-    out["municipal_row"] = stays["source_row"].to_numpy()[has_exit]
+    out["municipal_file"] = stays["source_file"].array[has_exit]
+    out["municipal_row"] = stays["source_row"].array[has_exit]
     out["chain_file"], out["chain_sheet"] = prov["chain_file"], prov["chain_sheet"]
     out["chain_row"] = pd.array(prov["chain_row"], dtype="Int64")
     return out
@@ -201,23 +206,25 @@ def prior_procedures(stays: pd.DataFrame, keys: pd.DataFrame, chain: ChainData, 
                      spec: ReconciliationSpec) -> pd.DataFrame:
     """Per stay: the municipal count of prior departure procedures beside DT&V's (the person's
     cases closed before the admission date; missing when the person does not link)."""
+    day = np.timedelta64(1, "D")
     closed = chain.dtv["case_end_date"].notna().to_numpy()
-    cases = pd.DataFrame({"v_code": index.dtv[closed], "end": chain.dtv["case_end_date"].to_numpy()[closed]})
-    left = pd.DataFrame({"row": np.arange(len(stays)), "v_code": keys["v_code"].to_numpy(),
-                         "admission": stays["admission_date"].to_numpy()})
-    pairs = left[left["v_code"] >= 0].merge(cases, on="v_code")
-    before = pairs["row"].to_numpy()[pairs["end"].to_numpy() < pairs["admission"].to_numpy()]
-    n = np.bincount(before, minlength=len(stays))
+    span = 1 << 20  # a key's cases are code * span + days since 1970 (any date within 1,400 years)
+    epoch = np.datetime64("1970-01-01")
+    case_key = np.sort(index.dtv[closed] * span + (chain.dtv["case_end_date"].to_numpy()[closed] - epoch) // day)
+    code = keys["v_code"].to_numpy()
+    start = np.searchsorted(case_key, code * span - span // 2)
+    admitted = code * span + (stays["admission_date"].to_numpy() - epoch) // day
+    n = np.searchsorted(case_key, admitted, side="left") - start  # cases of the key closed before admission
     linked = (keys["link_status"] == "linked").to_numpy() & ("DTV" in chain.registers)
     dtv = pd.array(np.where(linked, n, np.nan), dtype="Float64").astype("Int64")
     municipal = pd.array(stays["n_prior_departure_procedures"].to_numpy(), dtype="Int64")
     diff = dtv - municipal
     out = stays[["stay_id", "person_id", "pilot", "admission_date"]].reset_index(drop=True)
-    out.insert(3, "v_key", keys["v_key"].to_numpy())
+    out.insert(3, "v_key", keys["v_key"].array)
     out["n_prior_municipal"], out["n_prior_dtv"], out["difference"] = municipal, dtv, diff
     out["differs"] = (abs(diff) > spec.prior_procedures.tolerance).fillna(False).to_numpy(dtype=bool)
-    out["municipal_file"] = stays["source_file"].to_numpy()
-    out["municipal_row"] = stays["source_row"].to_numpy()
+    out["municipal_file"] = stays["source_file"].array
+    out["municipal_row"] = stays["source_row"].array
     return out
 
 
@@ -297,8 +304,9 @@ def _dates(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values).dt.strftime("%Y-%m-%d").fillna("")
 
 
-def _labels(rec: ChainReconciliation, rules: pd.Series) -> tuple[list[str], list[str]]:
-    return ([rec.spec.label(r, "en") for r in rules], [rec.spec.label(r, "nl") for r in rules])
+def _labels(rec: ChainReconciliation, rules: pd.Series) -> tuple[pd.Series, pd.Series]:
+    names = pd.unique(rules)
+    return tuple(rules.map({r: rec.spec.label(r, lang) for r in names}) for lang in ("en", "nl"))  # type: ignore[return-value]
 
 
 def _stay_rows(rec: ChainReconciliation) -> pd.DataFrame:
