@@ -22,7 +22,12 @@ import pandas as pd
 from lvv_eval.files import sha256_of
 from lvv_eval.ingest import events as event_layout
 from lvv_eval.ingest.accounting import Accounting
-from lvv_eval.ingest.chain.pipeline import ChainIngestResult, ingest_chain, merge_person_links
+from lvv_eval.ingest.chain.pipeline import (
+    ChainIngestResult,
+    format_chain_summary,
+    ingest_chain,
+    merge_person_links,
+)
 from lvv_eval.ingest.dedup import merge_duplicates
 from lvv_eval.ingest.derive import derive_fields
 from lvv_eval.ingest.errors import IngestError, locate
@@ -445,6 +450,7 @@ def run_ingest(
     write_atomically(out_dir, write)
     if progress:
         print(format_summary(summary, quarantine, synthetic), file=sys.stderr)
+        print(format_chain_summary(chain), file=sys.stderr)
     return IngestResult(stays, quarantine, changes, validation, manifest, summary, out_dir, chain, person_links)
 
 

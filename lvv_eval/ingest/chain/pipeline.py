@@ -326,3 +326,18 @@ def merge_person_links(municipal: list[pd.DataFrame], crosswalk: pd.DataFrame) -
         return empty_table("person_links")
     links = coerce_table(links, "person_links").drop_duplicates("person_id", keep="first").reset_index(drop=True)
     return validate_table(links, "person_links")
+
+
+def format_chain_summary(result: ChainIngestResult) -> str:
+    """Rows in and where they went per chain file, and the quarantine by rule (or why nothing was read)."""
+    lines = ["chain extracts:"]
+    for row in result.accounting.per_file():
+        lines.append(f"  {row['pilot']}: {row['file']}{' sheet ' + repr(row['sheet']) if row['sheet'] else ''}: "
+                     f"{row['raw_rows']:,} rows in, {row['records']:,} records, {row['quarantined']:,} quarantined, "
+                     f"{row['merged']:,} merged")
+    if len(result.quarantine):
+        for (source, rule), n in result.quarantine.groupby(["source", "rule_id"]).size().items():
+            lines.append(f"    quarantined by rule {rule} ({source}): {n}")
+    for absent in result.absent:
+        lines.append(f"  {absent['source']}: no file matches {', '.join(absent['patterns'])} (spec {absent['source_spec']})")
+    return "\n".join(lines)
