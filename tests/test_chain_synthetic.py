@@ -238,7 +238,7 @@ def test_no_v_number_reaches_any_output(raw_dir, result, tmp_path, monkeypatch):
     reports = tmp_path / "reports"
     assert cli_main(["chain", "--clean-dir", str(result.out_dir), "--out", str(reports / "chain")]) == 0
     assert cli_main(["reproduce", "--stays", str(result.out_dir / "stays.parquet"), "--chain-verified", "chain",
-                     "--publication", "kb2020", "--out", str(reports / "reproduce.csv")]) == 0
+                     "--publication", "ppe2019", "--out", str(reports / "reproduce.csv")]) == 0
     numbers = _v_numbers(raw_dir)
     assert len(numbers) > 2000
     files = [p for folder in (result.out_dir, reports) for p in folder.rglob("*") if p.is_file()]
