@@ -1,4 +1,5 @@
-"""Pseudonymous person keys: a keyed hash (HMAC-SHA256) of the source id and the pilot."""
+"""Pseudonymous keys: ``person_id``, a keyed hash (HMAC-SHA256) of the source id and the pilot,
+and ``v_key``, a keyed hash of the V-number alone that links a person across sources."""
 
 from __future__ import annotations
 
@@ -71,3 +72,38 @@ def person_keys(source_ids: pd.Series, pilots: pd.Series, key: bytes) -> pd.Seri
     digest = hmac.digest
     hashed = np.array(["P" + digest(key, m.encode(), "sha256").hex()[:16] for m in uniques], dtype=object)
     return pd.Series(hashed[codes], index=source_ids.index, dtype="str")
+
+
+# ---- the cross-source key: a keyed hash of the V-number alone --------------------------------
+#
+# ``person_id`` is keyed on (pilot, source id) so that client numbers of two municipalities can
+# never collide; it therefore cannot link a person across sources. ``v_key`` is a second keyed
+# hash, of the V-number alone (with its own domain prefix, so that it can never equal a
+# ``person_id``), computed wherever a V-number is read: in a municipal delivery whose source id is
+# the V-number, in a municipal crosswalk of client number to V-number, and in the IND and DT&V
+# extracts. It is the only key on which stays and chain records meet.
+
+V_KEY_DOMAIN = "v-number"
+V_NUMBER_SEPARATORS = (" ", ".", "-", "/")
+
+
+def normalise_v_number(value: str) -> str:
+    """A V-number as the hash sees it: outer spaces and the separators people type (space, dot,
+    hyphen, slash) removed, upper case."""
+    text = str(value).strip().upper()
+    for sep in V_NUMBER_SEPARATORS:
+        text = text.replace(sep, "")
+    return text
+
+
+def v_key(v_number: str, key: bytes) -> str:
+    """Pseudonymous cross-source key of one V-number ("V" + 16 hex characters)."""
+    message = f"{V_KEY_DOMAIN}\x1f{normalise_v_number(v_number)}"
+    return "V" + hmac.digest(key, message.encode(), "sha256").hex()[:16]
+
+
+def v_keys(v_numbers: pd.Series, key: bytes) -> pd.Series:
+    """Vectorised :func:`v_key` (each distinct V-number hashed once; missing stays missing)."""
+    codes, uniques = pd.factorize(v_numbers.astype("str"), use_na_sentinel=True)
+    hashed = np.array([v_key(str(u), key) for u in uniques] + [None], dtype=object)
+    return pd.Series(hashed[codes], index=v_numbers.index, dtype="str")

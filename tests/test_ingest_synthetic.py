@@ -180,6 +180,10 @@ def test_outputs_side_tables(result):
     assert manifest["synthetic"] is True and len(manifest["inputs"]) == 6
     assert all(len(i["sha256"]) == 64 for i in manifest["inputs"])
     assert (out / "SYNTHETIC.txt").exists()
+    # deliveries without chain extracts (write_deliveries' default): the chain is skipped and said so,
+    # the person links of the V-number deliveries are still written
+    assert not manifest["chain"]["delivered"] and len(manifest["chain"]["absent"]) == 4
+    assert not (out / "chain_ind.parquet").exists() and len(pd.read_parquet(out / "person_links.parquet")) > 0
 
 
 def test_cli_ingest_prints_summary_and_writes(raw_dir, tmp_path, capsys):

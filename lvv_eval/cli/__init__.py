@@ -25,6 +25,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "ingest": ("lvv_eval.cli.ingest", "harmonise the raw deliveries into data_clean/"),
     "reproduce": ("lvv_eval.cli.reproduce", "recompute the published figures and explain gaps"),
     "monitor": ("lvv_eval.cli.monitor", "monitor indicators per pilot at a list of dates"),
+    "chain": ("lvv_eval.cli.chain", "link stays to the IND and DT&V extracts and reconcile outcomes"),
     "report": ("lvv_eval.cli.report", "run the parameterised notebooks into reports/<run_id>/"),
     "run": ("lvv_eval.cli.run", "the whole pipeline on the default data"),
 }

@@ -139,5 +139,10 @@ def inputs_from_args(
     """Definitions, stays (with their path and a description) and capacity named by the options."""
     defs = definitions_from_args(args.definitions)
     stays, path, source = stays_from_args(args)
+    if defs.chain_verification.needs_chain:  # outcomes or prior procedures from the chain registers
+        from lvv_eval.linkage.outcomes import stays_for_definitions
+
+        stays = stays_for_definitions(stays, defs, path.parent)
+        source += f" ({defs.chain_verification.describe()})"
     capacity = find_capacity(path, args.capacity)
     return defs, stays, path, source, capacity

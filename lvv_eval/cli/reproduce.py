@@ -25,7 +25,7 @@ from lvv_eval.measures.indicators import compute_figure
 from lvv_eval.measures.reproduce import AGREES, format_table, load_published, reproduce_table
 
 if TYPE_CHECKING:
-    from lvv_eval.disclosure import DisclosureGate
+    from lvv_eval.disclosure import CheckedTable, DisclosureGate
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,6 +47,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "ingest's audit trail beside the stays file)")
     parser.add_argument("--pilot", default=None,
                         help="pilot for --reconcile (default: the figure's own pilot)")
+    parser.add_argument("--chain-verified", choices=("chain", "both"), default=None,
+                        help="also compute every figure with outcomes verified against the IND and DT&V "
+                             "extracts (chain: the chain's outcome; both: only where municipality and chain "
+                             "agree) and show it beside the published and the municipal value")
     add_disclosure_arguments(parser)
 
 
@@ -68,12 +72,14 @@ def run_cli(args: argparse.Namespace) -> int:
                                         _bases(table, measures, defs, stays, capacity))
     extra = {} if "data_source" in table.columns else {"data_source": source}
     gate.write_table(checked, out, extra=extra, record_root=out.parent)
-    gate.save_record(out.parent)
-    mark_reports_subfolder(out.parent, "reproduce", path)
     print(f"published vs computed ({args.publication}) from {source}, as written "
           f"(x: not shown, disclosure control)")
     print(format_table(checked.shown(), definitions=args.show_definitions))
     print(f"written: {out} ({checked.entry.status}; record: {out.parent / 'disclosure.html'})")
+    if args.chain_verified:
+        _write_chain_verified(args, defs, stays, path, capacity, published, checked, gate, out)
+    gate.save_record(out.parent)
+    mark_reports_subfolder(out.parent, "reproduce", path)
     hard = table[table["role"] == "hard"]
     return 1 if args.check and (~hard["status"].astype(str).isin(AGREES)).any() else 0
 
@@ -90,6 +96,55 @@ def _bases(table: pd.DataFrame, measures: dict[str, str], defs: Definitions, sta
         result = compute_figure(defs, fid, stays, capacity)
         out[fid] = (result.numerator, result.denominator)
     return out
+
+
+def _write_chain_verified(args: argparse.Namespace, defs: Definitions, stays: pd.DataFrame, path: Path,
+                          capacity: pd.DataFrame, published: pd.DataFrame, checked: CheckedTable,
+                          gate: DisclosureGate, out: Path) -> None:
+    """Every figure recomputed with chain-verified outcomes, gated and written beside the
+    municipal table; the figures that move are printed."""
+    from lvv_eval.linkage.outcomes import beside_chain_verified
+
+    chain_defs, chain_stays = _chain_verified_inputs(args, defs, stays, path)
+    chain_table = reproduce_table(chain_stays, args.publication, chain_defs, capacity, published)
+    measures = {fid: spec.get("measure", "") for fid, spec in chain_defs.indicators.items()}
+    name = f"{out.stem}_chain_{args.chain_verified}"
+    chain_checked = gate.published_comparison(chain_table, name, measures,
+                                              _bases(chain_table, measures, chain_defs, chain_stays, capacity))
+    gate.write_table(chain_checked, out.with_name(f"{name}.csv"), record_root=out.parent)
+    print(format_chain_verified(beside_chain_verified(checked.shown(), chain_checked.shown(),
+                                                      args.chain_verified)))
+    print(f"written: {out.with_name(f'{name}.csv')} ({chain_checked.entry.status})")
+
+
+def _chain_verified_inputs(args: argparse.Namespace, defs: Definitions, stays: pd.DataFrame,
+                           path: Path) -> tuple[Definitions, pd.DataFrame]:
+    """The definitions with outcomes from the chain, and the stays with those outcomes applied."""
+    from lvv_eval.linkage.data import load_chain_data
+    from lvv_eval.linkage.outcomes import apply_chain_choices
+    from lvv_eval.linkage.reconcile import reconcile_chain
+
+    if defs.chain_verification.needs_chain:
+        raise UserError("--chain-verified compares with the municipal records, but these definitions already take "
+                        "outcomes or prior procedures from the chain (chain_verification); use the package's "
+                        "definitions or set both sources to municipal")
+    chain_defs = defs.with_chain_choices(outcome_source=args.chain_verified)
+    rec = reconcile_chain(stays, load_chain_data(path.parent))
+    if not rec.registers:
+        raise UserError(f"no IND or DT&V extract was ingested beside {path}; --chain-verified needs them")
+    return chain_defs, apply_chain_choices(stays, rec, chain_defs.chain_verification)
+
+
+def format_chain_verified(table: pd.DataFrame) -> str:
+    """The figures whose chain-verified value differs from the municipal one, as text."""
+    moved = table[pd.to_numeric(table["chain_shift"], errors="coerce").fillna(0) != 0]
+    source = table["chain_verified_source"].iloc[0] if len(table) else ""
+    if moved.empty:
+        return f"\nchain-verified ({source}): no figure moves"
+    shown = moved.loc[:, ["figure_id", "published", "computed_value", "chain_verified_value", "chain_shift"]]
+    return (f"\nchain-verified ({source}): figures that move when outcomes must be "
+            f"{'confirmed by' if source == 'both' else 'read from'} the IND and DT&V registers\n"
+            + shown.to_string(index=False, float_format=lambda v: f"{v:g}"))
 
 
 def _run_reconcile(args: argparse.Namespace, defs: Definitions, stays: pd.DataFrame,

@@ -19,6 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="draw from the data-generating process without calibrating to the figures")
     parser.add_argument("--pilots", type=lambda s: [x.strip() for x in s.split(",") if x.strip()],
                         default=None, help="comma-separated pilots (uncalibrated only)")
+    parser.add_argument("--chain", action=argparse.BooleanOptionalAction, default=None,
+                        help="also write the IND and DT&V extracts and the V-number crosswalks "
+                             "(default: yes for the calibrated default, no with --uncalibrated)")
     parser.add_argument("--quiet", action="store_true", help="no progress messages")
 
 
@@ -30,7 +33,7 @@ def run_cli(args: argparse.Namespace) -> int:
 
     try:
         result = synthesise(args.out, seed=args.seed, people=args.people, uncalibrated=args.uncalibrated,
-                            pilots=args.pilots, progress=not args.quiet)
+                            pilots=args.pilots, progress=not args.quiet, chain=args.chain)
     except (SynthArgumentError, CalibrationError) as exc:
         raise UserError(str(exc)) from exc
     stays = result.cohort.stays

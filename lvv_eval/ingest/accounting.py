@@ -26,6 +26,7 @@ class Accounting:
     raw: dict[tuple[str, str], int] = field(default_factory=dict)
     pilot: dict[tuple[str, str], str] = field(default_factory=dict)
     outcome: dict[tuple[str, str], Counter] = field(default_factory=lambda: _outcomes())
+    categories: tuple[str, ...] = CATEGORIES
 
     def merge(self, other: Accounting) -> None:
         """Add another accounting (of other files) to this one."""
@@ -36,10 +37,11 @@ class Accounting:
             self.outcome[key].update(counts)
 
     def __getstate__(self) -> dict:
-        return {"raw": self.raw, "pilot": self.pilot, "outcome": dict(self.outcome)}
+        return {"raw": self.raw, "pilot": self.pilot, "outcome": dict(self.outcome), "categories": self.categories}
 
     def __setstate__(self, state: dict) -> None:
         self.raw, self.pilot = state["raw"], state["pilot"]
+        self.categories = state.get("categories", CATEGORIES)
         self.outcome = _outcomes()
         self.outcome.update(state["outcome"])
 
@@ -51,7 +53,7 @@ class Accounting:
 
     def add_rows(self, frame: pd.DataFrame, category: str) -> None:
         """Count rows (``_file``, ``_sheet``) that ended up in ``category``."""
-        if category not in CATEGORIES:
+        if category not in self.categories:
             raise ValueError(f"unknown accounting category {category!r}")
         if frame is None or len(frame) == 0:
             return
@@ -62,7 +64,7 @@ class Accounting:
         """One entry per source file and sheet: raw rows, each outcome, and whether it closes."""
         rows = []
         for key in sorted(set(self.raw) | set(self.outcome)):
-            out = {c: self.outcome[key].get(c, 0) for c in CATEGORIES}
+            out = {c: self.outcome[key].get(c, 0) for c in self.categories}
             raw = self.raw.get(key, 0)
             rows.append({"pilot": self.pilot.get(key, ""), "file": key[0], "sheet": key[1],
                          "raw_rows": raw, **out, "closes": raw == sum(out.values())})
@@ -74,4 +76,4 @@ class Accounting:
 
     def frame(self) -> pd.DataFrame:
         """The accounting as a table."""
-        return pd.DataFrame(self.per_file(), columns=["pilot", "file", "sheet", "raw_rows", *CATEGORIES, "closes"])
+        return pd.DataFrame(self.per_file(), columns=["pilot", "file", "sheet", "raw_rows", *self.categories, "closes"])

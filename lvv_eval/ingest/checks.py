@@ -45,10 +45,11 @@ def loss_problems(per_file: list[dict], limits: dict[str, float]) -> list[str]:
     return problems
 
 
-def strict_problems(quarantine: pd.DataFrame) -> list[str]:
-    """Under ``--strict``: every quarantined row, by pilot and rule, with the first rows of each."""
+def strict_problems(quarantine: pd.DataFrame, by: str = "pilot") -> list[str]:
+    """Under ``--strict``: every quarantined row, by pilot (or the column ``by``, e.g. a chain
+    extract's ``source``) and rule, with the first rows of each."""
     lines = []
-    for (pilot, rule), part in quarantine.groupby(["pilot", "rule_id"], sort=True):
+    for (pilot, rule), part in quarantine.groupby([by, "rule_id"], sort=True):
         rows = [locate(r.source_file, r.sheet or None, int(r.source_row)) for r in part.head(ROWS_SHOWN).itertuples()]
         more = f" and {len(part) - ROWS_SHOWN} more" if len(part) > ROWS_SHOWN else ""
         lines.append(f"--strict: {pilot}: {len(part)} row(s) fail {rule} ({part['reason'].iloc[0]}): {'; '.join(rows)}{more}")

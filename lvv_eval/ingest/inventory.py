@@ -6,7 +6,9 @@ would otherwise be read as a second delivery.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from lvv_eval.ingest.errors import IngestError
 from lvv_eval.ingest.spec import SourceSpec
@@ -40,9 +42,16 @@ def _pattern_matches(raw_dir: Path, pattern: str, several: bool, where: str) -> 
     return found
 
 
-def take_inventory(raw_dir: Path, specs: list[SourceSpec]) -> list[dict]:
-    """One entry per file under ``raw_dir``: ``file``, ``status`` (read | ignored), ``role`` or ``reason``."""
+def take_inventory(raw_dir: Path, specs: list[SourceSpec], chain_specs: Sequence[Any] = ()) -> list[dict]:
+    """One entry per file under ``raw_dir``: ``file``, ``status`` (read | ignored), ``role`` or
+    ``reason``; ``chain_specs`` are the specs of the IND and DT&V extracts and crosswalks."""
     read: dict[str, dict] = {}
+    for chain_spec in chain_specs:
+        for fs in chain_spec.files:
+            for p in _pattern_matches(raw_dir, fs.pattern, getattr(fs, "several", False),
+                                      f"chain spec {chain_spec.path.name}"):
+                read[p.relative_to(raw_dir).as_posix()] = {"status": "read", "role": "chain extract",
+                                                            "source_spec": chain_spec.path.name}
     for spec in specs:
         for fs in spec.files:
             for p in _pattern_matches(raw_dir, fs.pattern, fs.several, f"source spec {spec.path.name}"):

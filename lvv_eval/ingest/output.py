@@ -12,6 +12,7 @@ import json
 import platform
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -76,6 +77,42 @@ def check_out_dir(out_dir: Path, inputs: Sequence[Path], synthetic: bool) -> Pat
 def write_atomically(out_dir: Path, write: Callable[[Path], None]) -> list[str]:
     """Run ``write(tmp_dir)`` and then put ``tmp_dir`` in the place of ``out_dir`` (safe swap)."""
     return replace_folder(out_dir, write)
+
+
+CHAIN_OUTPUT_FILES: tuple[str, ...] = ("chain_ind.parquet", "chain_dtv.parquet", "chain_quarantine.parquet",
+                                        "chain_changes.parquet", "chain_validation.csv")
+PERSON_LINKS_FILE = "person_links.parquet"
+
+
+def chain_manifest(chain: Any, person_links: pd.DataFrame) -> dict:
+    """The manifest's ``chain`` section: inputs, absent extracts, accounting and output rows."""
+    return {
+        "delivered": chain.delivered,
+        "specs": [s.path.name for s in chain.specs],
+        "absent": chain.absent,
+        "inputs": chain.inputs,
+        "row_accounting": [{("source" if k == "pilot" else k): v for k, v in row.items()}
+                           for row in chain.accounting.per_file()],
+        "row_accounting_closes": chain.accounting.closes(),
+        "outputs": {**{name: len(t) for name, t in chain.tables.items() if name != "person_links"},
+                    "person_links": len(person_links), "chain_quarantine": len(chain.quarantine),
+                    "chain_changes": len(chain.changes)},
+    }
+
+
+def write_chain_outputs(folder: Path, chain: Any, person_links: pd.DataFrame, manifest: dict) -> None:
+    """Write ``person_links.parquet`` and, when any chain extract was delivered, the chain tables
+    and their audit trail; their hashes go into the manifest's ``chain`` section."""
+    person_links.to_parquet(folder / PERSON_LINKS_FILE, index=False)
+    names = [PERSON_LINKS_FILE]
+    if chain.delivered:
+        chain.tables["chain_ind"].to_parquet(folder / "chain_ind.parquet", index=False)
+        chain.tables["chain_dtv"].to_parquet(folder / "chain_dtv.parquet", index=False)
+        chain.quarantine.to_parquet(folder / "chain_quarantine.parquet", index=False)
+        chain.changes.to_parquet(folder / "chain_changes.parquet", index=False)
+        chain.validation.to_csv(folder / "chain_validation.csv", index=False)
+        names += list(CHAIN_OUTPUT_FILES)
+    manifest["chain"]["output_sha256"] = {name: sha256_of(folder / name) for name in names}
 
 
 def write_outputs(

@@ -23,6 +23,13 @@ from lvv_eval.capacity import CAPACITY_YAML, load_capacity_file
 from lvv_eval.files import sha256_of
 from lvv_eval.ingest import events as event_layout
 from lvv_eval.ingest.accounting import Accounting
+from lvv_eval.ingest.chain.pipeline import (
+    ChainIngestResult,
+    format_chain_summary,
+    ingest_chain,
+    merge_person_links,
+)
+from lvv_eval.ingest.chain.spec import load_chain_specs
 from lvv_eval.ingest.checks import check_skip_ids, loss_problems, strict_problems
 from lvv_eval.ingest.dedup import log_merges, merge_duplicates
 from lvv_eval.ingest.derive import derive_fields
@@ -36,9 +43,11 @@ from lvv_eval.ingest.mapping import (
     rename_to_fields,
 )
 from lvv_eval.ingest.output import (
+    chain_manifest,
     check_out_dir,
     versions,
     write_atomically,
+    write_chain_outputs,
     write_outputs,
 )
 from lvv_eval.ingest.pseudonymise import person_ids, resolve_key, stay_ids
@@ -58,6 +67,7 @@ from lvv_eval.ingest.spec import FileSpec, SourceSpec, load_specs
 from lvv_eval.ingest.summary import delivery_summary, format_summary, unmapped_warnings
 from lvv_eval.ingest.tracking import ChangeLog, with_stay_ids
 from lvv_eval.provenance import check_marker
+from lvv_eval.pseudonym import v_keys
 from lvv_eval.schema import coerce_stays, empty_stays, validate_stays
 
 NON_PARTICIPANT_RULE = "X_NON_PARTICIPANT"
@@ -74,6 +84,8 @@ class IngestResult:
     manifest: dict
     summary: pd.DataFrame
     out_dir: Path | None = None
+    chain: ChainIngestResult | None = None
+    person_links: pd.DataFrame | None = None
 
 
 @dataclass
@@ -209,15 +221,18 @@ def _quarantine(spec: SourceSpec, ctx: _Context, raw: pd.DataFrame, owner: pd.Se
     )
 
 
-def _finish_delivery(spec: SourceSpec, records: pd.DataFrame, ctx: _Context) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _finish_delivery(spec: SourceSpec, records: pd.DataFrame, ctx: _Context
+                     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Merge duplicates and pseudonymise one delivery's valid records.
 
     Returns the contract stays, the provenance (``_file``, ``_sheet``, ``_row``) of the records
-    kept, and the merged-away rows.
+    kept, the merged-away rows, and the person links (``v_key`` per ``person_id``) when the
+    delivery's source id is the V-number.
     """
     merged_empty = pd.DataFrame(columns=["_file", "_sheet", "_row", "rule_id"])
     if records.empty:
-        return empty_stays(), pd.DataFrame(columns=["_file", "_sheet", "_row"]), merged_empty
+        return (empty_stays(), pd.DataFrame(columns=["_file", "_sheet", "_row"]), merged_empty,
+                pd.DataFrame())
     outcome = merge_duplicates(records, spec, ctx.log, ctx.skip)
     kept = outcome.kept
     kept["person_id"] = person_ids(kept["source_id"], spec.pilot, ctx.key)
@@ -226,7 +241,18 @@ def _finish_delivery(spec: SourceSpec, records: pd.DataFrame, ctx: _Context) -> 
     kept["source_file"] = kept["_file"]
     kept["source_sheet"] = kept["_sheet"]
     kept["source_row"] = kept["_row"]
-    return coerce_stays(kept), kept[["_file", "_sheet", "_row"]], outcome.merged
+    return coerce_stays(kept), kept[["_file", "_sheet", "_row"]], outcome.merged, _person_links(spec, kept, ctx.key)
+
+
+def _person_links(spec: SourceSpec, kept: pd.DataFrame, key: bytes) -> pd.DataFrame:
+    """``v_key`` per person of a delivery whose source id is the V-number (else no links)."""
+    if spec.source_id_is != "v_number":
+        return pd.DataFrame()
+    first = kept.drop_duplicates("person_id")
+    return pd.DataFrame({
+        "person_id": first["person_id"], "pilot": spec.pilot, "v_key": v_keys(first["source_id"], key),
+        "link_source": "delivery", "source_file": first["_file"], "sheet": first["_sheet"], "source_row": first["_row"],
+    })
 
 
 @dataclass
@@ -238,6 +264,7 @@ class _DeliveryResult:
     accounting: Accounting
     changes: list[pd.DataFrame]
     stay_rows: pd.DataFrame
+    links: pd.DataFrame
 
 
 def _ingest_delivery(spec: SourceSpec, raw_dir: Path, ctx: _Context, progress: bool) -> _DeliveryResult:
@@ -273,7 +300,7 @@ def _ingest_delivery(spec: SourceSpec, raw_dir: Path, ctx: _Context, progress: b
                 print(f"  {spec.pilot}: read {rel} ({sum(len(t.frame) for t in tables):,} rows)",
                       file=sys.stderr, flush=True)
     records = pd.concat(valid_parts, ignore_index=True) if valid_parts else pd.DataFrame()
-    stays, kept, merged = _finish_delivery(spec, records, local)
+    stays, kept, merged, links = _finish_delivery(spec, records, local)
     accounting.add_rows(kept, "stays")
     accounting.add_rows(merged, "merged")
     _account_folded(accounting, folded_parts, merged, local.log, spec.pilot)
@@ -284,7 +311,7 @@ def _ingest_delivery(spec: SourceSpec, raw_dir: Path, ctx: _Context, progress: b
         log_merges(doubled, spec.pilot, local.log)
         merged = pd.concat([merged, doubled], ignore_index=True)
     return _DeliveryResult(inputs, stays, quarantine_parts, validation_parts, accounting, local.log.parts,
-                           _rows_of_stays(kept, stays, folded_parts, merged))
+                           _rows_of_stays(kept, stays, folded_parts, merged), links)
 
 
 def _rows_of_stays(kept: pd.DataFrame, stays: pd.DataFrame, folded_parts: list[pd.DataFrame],
@@ -372,6 +399,7 @@ def run_ingest(
     capacity_file: Path | None = None,
     raw_cells: bool = False,
     max_lost_share: float | None = None,
+    chain_sources_dir: Path | None = None,
 ) -> IngestResult:
     """Ingest every delivery in ``raw_dir`` into ``out_dir`` (written atomically).
 
@@ -383,6 +411,10 @@ def run_ingest(
     names the agreed places copied into ``capacity.csv`` (default: the package's capacity.yaml);
     ``raw_cells`` keeps raw cell values in the quarantine (SYNTHETIC data only);
     ``max_lost_share`` overrides the specs' allowed share of a table's rows lost to quarantine.
+    Chain extracts and crosswalks (specs in ``chain_sources_dir``, default the package's
+    ``sources/chain/``) found in ``raw_dir`` are ingested by
+    :func:`lvv_eval.ingest.chain.pipeline.ingest_chain` into ``chain_ind``, ``chain_dtv`` and
+    ``person_links`` in the same output folder.
 
     A delivery that loses more rows than allowed, or any quarantined row under ``strict``, fails
     the run (:class:`IngestError`) after the output is written with ``status: failed`` and the
@@ -405,11 +437,12 @@ def run_ingest(
     check_skip_ids(skip_steps, [r.id for r in repairs], [r.id for r in rules])
     ctx = _Context(rules, repairs, frozenset(skip_steps), resolve_key(synthetic, marker.reason), ChangeLog(),
                    raw_cells)
-    files = take_inventory(raw_dir, specs)
+    files = take_inventory(raw_dir, specs, load_chain_specs(chain_sources_dir))
     accounting = Accounting()
-    stays_parts, quarantine_parts, validation_parts, inputs, stay_rows = [], [], [], [], []
+    stays_parts, quarantine_parts, validation_parts, inputs, stay_rows, links = [], [], [], [], [], []
     for res in _run_deliveries(specs, raw_dir, ctx, workers, progress):
         stay_rows.append(res.stay_rows)
+        links.append(res.links)
         inputs.extend(res.inputs)
         ctx.log.parts.extend(res.changes)
         accounting.merge(res.accounting)
@@ -423,8 +456,12 @@ def run_ingest(
     changes = with_stay_ids(ctx.log.frame(), pd.concat(stay_rows, ignore_index=True) if stay_rows else None)
     validation = combine_summaries(validation_parts, ctx.rules)
     summary = delivery_summary(accounting, quarantine, changes)
+    chain = ingest_chain(raw_dir, ctx.key, skip_steps=ctx.skip, progress=progress, specs_dir=chain_sources_dir)
+    person_links = merge_person_links([x for x in links if len(x)], chain.tables["person_links"])
     limits = {s.pilot: (s.max_lost_share if max_lost_share is None else max_lost_share) for s in specs}
-    problems = loss_problems(accounting.per_file(), limits) + (strict_problems(quarantine) if strict else [])
+    problems = loss_problems(accounting.per_file(), limits)
+    if strict:
+        problems += strict_problems(quarantine) + strict_problems(chain.quarantine, by="source")
     warnings = run_warnings(files, changes, inputs)
     manifest = {
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -445,20 +482,25 @@ def run_ingest(
         "row_accounting": accounting.per_file(),
         "row_accounting_closes": accounting.closes(),
         "outputs": {"stays": len(stays), "quarantine": len(quarantine), "changes": len(changes)},
+        "chain": chain_manifest(chain, person_links),
     }
     if not accounting.closes():
         raise RuntimeError(f"row accounting does not close: {accounting.per_file()}")
-    notes = write_atomically(out_dir, lambda tmp: write_outputs(
-        tmp, stays=stays, capacity=capacity, quarantine=quarantine, changes=changes, validation=validation,
-        manifest=manifest))
+    def write(tmp: Path) -> None:
+        write_chain_outputs(tmp, chain, person_links, manifest)
+        write_outputs(tmp, stays=stays, capacity=capacity, quarantine=quarantine, changes=changes,
+                      validation=validation, manifest=manifest)
+
+    notes = write_atomically(out_dir, write)
     if progress:
         print(format_summary(summary, quarantine, synthetic), file=sys.stderr)
+        print(format_chain_summary(chain), file=sys.stderr)
     for line in notes + warnings:
         print(f"warning: {line}", file=sys.stderr)
     if problems:
         raise IngestError(f"{len(problems)} problem(s) with the deliveries; {out_dir} is written with status "
                           f"'failed' so that quarantine.parquet can be read: " + " | ".join(problems))
-    return IngestResult(stays, quarantine, changes, validation, manifest, summary, out_dir)
+    return IngestResult(stays, quarantine, changes, validation, manifest, summary, out_dir, chain, person_links)
 
 
 def run_warnings(files: list[dict], changes: pd.DataFrame, inputs: list[dict]) -> list[str]:

@@ -26,6 +26,7 @@ from lvv_eval.ingest.spec_models import (
     load_repairs_file,
 )
 from lvv_eval.ingest.tracking import ChangeLog, apply_tracked
+from lvv_eval.pseudonym import V_NUMBER_SEPARATORS
 
 
 def load_repairs(path: Path = REPAIRS_FILE) -> list[Repair]:
@@ -123,6 +124,19 @@ def unmapped_to_missing(frame: pd.DataFrame, repair: Repair, spec: SourceSpec) -
     return out
 
 
+def strip_identifier_separators(frame: pd.DataFrame, repair: Repair, spec: SourceSpec) -> Proposal:
+    """Separators typed inside an identifier (``params.field``) removed: '1234.567.890' -> '1234567890'."""
+    col = repair.params["field"]
+    if col not in frame.columns:
+        return {}
+    values = frame[col]
+    pattern = "[" + "".join("\\" + s for s in V_NUMBER_SEPARATORS) + "]"
+    hit = values.str.contains(pattern, regex=True, na=False)
+    if not hit.any():
+        return {}
+    return {col: values.where(~hit, values.str.replace(pattern, "", regex=True))}
+
+
 def _conditional(frame: pd.DataFrame, repair: Repair, issues: pd.DataFrame) -> Proposal:
     rule = Rule(id=repair.id, label=repair.label or repair.id, severity="error",
                 expression=str(repair.when))
@@ -142,6 +156,7 @@ ACTIONS: dict[str, Callable[[pd.DataFrame, Repair, SourceSpec], Proposal]] = {
     "recode_labels": recode_labels,
     "swap_day_month": swap_day_month,
     "unmapped_to_missing": unmapped_to_missing,
+    "strip_identifier_separators": strip_identifier_separators,
 }
 assert tuple(ACTIONS) == REPAIR_ACTIONS, "every action named in spec_models needs a function here"
 

@@ -13,7 +13,7 @@ Expressions see each field as a column with missing-value logic (dates as day nu
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -123,9 +123,12 @@ class Confrontation:
     summary: pd.DataFrame
 
 
-def confront(records: pd.DataFrame, issues: pd.DataFrame, rules: list[Rule]) -> Confrontation:
-    """Confront records with every rule; a rule that cannot be evaluated is counted, not fatal."""
-    ns = namespace(records, issues)
+def confront(records: pd.DataFrame, issues: pd.DataFrame, rules: list[Rule],
+             extra: Mapping[str, object] | None = None) -> Confrontation:
+    """Confront records with every rule; a rule that cannot be evaluated is counted, not fatal.
+
+    ``extra`` adds names (helper functions) that rule expressions may use."""
+    ns = namespace(records, issues) | dict(extra or {})
     outcomes = pd.DataFrame(index=records.index)
     rows = []
     for rule in rules:

@@ -33,6 +33,9 @@ Keys of a spec (see ``lvv_eval/sources/*.yaml`` for the five deliveries):
 - ``derive``: ``[{field, method, ...}]`` (see :mod:`lvv_eval.ingest.derive`).
 - ``participation``: ``{field}``: rows where that flag is false are non-participants.
 - ``duplicates``: ``{cross_sheet: {prefer: {field: value}}}`` (see :mod:`lvv_eval.ingest.dedup`).
+- ``source_id_is``: ``v_number`` when the source identifier is the person's V-number (then each
+  person also gets ``v_key``, the cross-source key, in ``person_links``), ``client_number``
+  (default) when it is the municipality's own number (linked through a crosswalk, if any).
 """
 
 from __future__ import annotations

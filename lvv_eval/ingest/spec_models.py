@@ -76,7 +76,7 @@ STAGES: tuple[str, ...] = ("raw", "text", "labels", "typed", "derived")
 # named repair actions (functions in lvv_eval.ingest.repairs.ACTIONS)
 REPAIR_ACTIONS: tuple[str, ...] = (
     "trim_whitespace", "sentinel_to_missing", "recode_labels", "swap_day_month",
-    "unmapped_to_missing",
+    "unmapped_to_missing", "strip_identifier_separators",
 )
 # share of a table's rows that may be quarantined before the ingest fails (``max_lost_share``)
 DEFAULT_MAX_LOST_SHARE = 0.25
@@ -363,6 +363,9 @@ class SourceSpec(IngestSpecModel):
     participation: ParticipationSpec | None = None
     events: EventsSpec | None = None
     derive: tuple[DeriveSpec, ...] = ()
+    source_id_is: Literal["v_number", "client_number"] = Field(
+        default="client_number", description="what the source identifier is: a V-number (links to "
+                                             "the chain registers directly) or a client number")
     max_lost_share: float = Field(
         default=DEFAULT_MAX_LOST_SHARE, ge=0, le=1,
         description="share of a table's rows that may be quarantined before the ingest fails")
@@ -470,6 +473,27 @@ class RulesFile(SpecModel):
     def _unique_ids(self) -> RulesFile:
         _unique(self.rules, "rules", "rule")
         return self
+
+
+class ChainRule(Rule):
+    """A validation rule of the chain extracts, with the extract kinds it applies to."""
+
+    kinds: tuple[Literal["ind", "dtv", "crosswalk"], ...] = Field(min_length=1)
+
+
+class ChainRulesFile(SpecModel):
+    rules: list[ChainRule] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> ChainRulesFile:
+        _unique(self.rules, "rules", "rule")
+        return self
+
+
+def load_chain_rules_file(path: Path) -> ChainRulesFile:
+    """The chain extracts' validation rules file, checked (every problem with its YAML path)."""
+    return validate_spec(ChainRulesFile, read_mapping(path, "chain rules", SpecError), path,
+                         SpecError, what="chain rules")
 
 
 class Repair(SpecModel):

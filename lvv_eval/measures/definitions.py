@@ -20,6 +20,7 @@ import pandas as pd
 import yaml
 
 from lvv_eval.config import SPECS_DIR
+from lvv_eval.measures.chain_choices import ChainVerification, chain_choices, with_choices
 from lvv_eval.measures.definitions_models import (
     CONDITION_KINDS,
     INPUT_MEASURES,
@@ -95,6 +96,16 @@ class Definitions:
     @property
     def reconciliation(self) -> Mapping[str, Any]:
         return self.raw.get("reconciliation", {})
+
+    @property
+    def chain_verification(self) -> ChainVerification:
+        """Where outcomes and prior departure procedures come from (municipal, chain, both)."""
+        return chain_choices(self.raw)
+
+    def with_chain_choices(self, **choices: str) -> Definitions:
+        """A copy with other chain verification choices (``outcome_source=``,
+        ``prior_procedures_source=``, ``unverified_exit_reason=``), for the sensitivity grid."""
+        return Definitions(raw=with_choices(self.raw, **choices), path=self.path)
 
 
 # ---------------------------------------------------------------------------------------------

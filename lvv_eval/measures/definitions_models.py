@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from lvv_eval.config import PILOTS
+from lvv_eval.measures.chain_choices import ChainVerification
 from lvv_eval.schema import EXIT_REASONS, STAYS_COLUMNS, STAYS_DTYPES
 from lvv_eval.specfiles import NonEmptyStr, Problems, SpecModel, choices, one_of, reference
 
@@ -382,6 +383,9 @@ class DefinitionsFile(SpecModel):
     monitor: dict[str, MonitorIndicator] = Field(default_factory=dict)
     reconciliation: dict[str, ReconciliationStep] = Field(default_factory=dict)
     words: WordsByLanguage
+    chain_verification: ChainVerification | None = Field(
+        default=None, description="where outcomes and prior procedures come from (municipal "
+                                  "records, the IND and DT&V registers, or both agreeing)")
     agreed_places: Annotated[Any, AfterValidator(_moved_to_capacity)] = Field(
         default=None, json_schema_extra={"deprecated": True})
 

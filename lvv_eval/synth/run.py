@@ -17,11 +17,12 @@ from lvv_eval.synth.dgp import DGPParams, SyntheticCohort, simulate_cohort
 from lvv_eval.synth.fingerprint import FINGERPRINT_FILE, generator_fingerprint
 
 
-def is_current(out_dir: Path, seed: int = DEFAULT_SEED) -> bool:
-    """Whether ``out_dir`` holds deliveries written by this generator version with ``seed``, unchanged
-    (its SYNTHETIC marker valid)."""
+def is_current(out_dir: Path, seed: int = DEFAULT_SEED, chain: bool = True) -> bool:
+    """Whether ``out_dir`` holds deliveries written by this generator version with ``seed`` (and,
+    with ``chain``, the chain extracts), unchanged (its SYNTHETIC marker valid)."""
     stamp = out_dir / FINGERPRINT_FILE
-    return (stamp.exists() and stamp.read_text(encoding="utf-8").split() == [generator_fingerprint(), str(seed)]
+    wanted = [generator_fingerprint(), str(seed)] + (["chain"] if chain else [])
+    return (stamp.exists() and stamp.read_text(encoding="utf-8").split() == wanted
             and check_marker(out_dir).valid)
 
 
@@ -94,9 +95,13 @@ def make_cohort(seed: int, people: int | None, uncalibrated: bool, pilots: list[
 
 def synthesise(out_dir: Path | None = None, seed: int = DEFAULT_SEED, people: int | None = None,
                uncalibrated: bool = False, pilots: list[str] | None = None,
-               progress: bool = True) -> SynthResult:
+               progress: bool = True, chain: bool | None = None) -> SynthResult:
     """Write a SYNTHETIC cohort as five deliveries (plus answer key and the SYNTHETIC.json marker)
-    into ``out_dir``, replacing it only when synth wrote it (safe swap); never under a real data root."""
+    into ``out_dir``, replacing it only when synth wrote it (safe swap); never under a real data
+    root. With ``chain`` also the IND and DT&V extracts and the V-number crosswalks (default: for
+    the calibrated default yes, for an uncalibrated cohort no: drawing them costs about 10 s per
+    100,000 people)."""
+    chain = (not uncalibrated) if chain is None else chain
     check_arguments(people, uncalibrated, pilots)
     out_dir = Path(out_dir if out_dir is not None else synthetic_dir())
     out_dir = check_output_folder(out_dir, "synth", is_own=written_by_synth)
@@ -112,7 +117,7 @@ def synthesise(out_dir: Path | None = None, seed: int = DEFAULT_SEED, people: in
     written = []
 
     def write(tmp: Path) -> None:
-        written.append(write_deliveries(cohort, tmp, seed, stamp_fingerprint=not uncalibrated))
+        written.append(write_deliveries(cohort, tmp, seed, stamp_fingerprint=not uncalibrated, chain=chain))
 
     for note in replace_folder(out_dir, write):
         say(f"synth: {note}")

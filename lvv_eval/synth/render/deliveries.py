@@ -73,7 +73,7 @@ class FileRecord:
     path: str
     sha256: str
     data_rows: int
-    kind: str  # delivery | codebook | answer_key | readme
+    kind: str  # delivery | codebook | answer_key | readme | chain_extract | crosswalk
     pilot: str = ""
 
 
@@ -477,6 +477,22 @@ def readme_text(cohort: Cohort, seed: int, manifest: DeliveryManifest) -> str:
         n_faults = sum(manifest.fault_counts.get(pilot, {}).values())
         lines.append(f"| {pilot} | {manifest.stays_per_pilot.get(pilot, 0)} | "
                      f"{manifest.raw_rows_per_pilot.get(pilot, 0)} | {n_faults} |")
+    chain = [f for f in manifest.files if f.kind in ("chain_extract", "crosswalk")]
+    if chain:
+        lines += [
+            "",
+            "## Chain extracts (SYNTHETIC)",
+            "",
+            "`chain/` holds what the chain partners would send for the same people: an IND extract",
+            "(procedures, decisions, permits, art. 64) and a DT&V extract (departure cases and how they",
+            "ended). Pilots whose delivery uses client numbers also sent a crosswalk to V-numbers. The",
+            "registers disagree with the municipal records on purpose; `_answer_key/chain_*` lists",
+            "every discrepancy (docs/ANSWER_KEY.md).",
+            "",
+            "| file | kind | data rows |",
+            "|---|---|---|",
+        ]
+        lines += [f"| {f.path} | {f.kind} | {f.data_rows} |" for f in chain]
     return "\n".join(lines) + "\n"
 
 
@@ -512,10 +528,13 @@ def write_deliveries(
     layouts: dict[str, Layout] | None = None,
     max_rows_per_sheet: int = EXCEL_MAX_ROWS,
     stamp_fingerprint: bool = False,
+    chain: bool = False,
 ) -> DeliveryManifest:
     """Write the five SYNTHETIC deliveries, the answer key, a README and (last) the SYNTHETIC.json
-    marker under ``out_dir``; ``stamp_fingerprint`` also writes the generator fingerprint and seed
-    that `lvv-eval run` checks before reusing the default deliveries."""
+    marker under ``out_dir``; with ``chain`` also the IND and DT&V extracts and the V-number
+    crosswalks (their randomness has its own stream, so the municipal files are the same bytes
+    either way); ``stamp_fingerprint`` also writes the generator fingerprint and seed that
+    `lvv-eval run` checks before reusing the default deliveries."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     layouts = layouts if layouts is not None else load_layouts()
@@ -540,13 +559,19 @@ def write_deliveries(
     faults = pd.concat(all_faults, ignore_index=True)
     row_map = pd.concat(all_rows, ignore_index=True)
     manifest.files.extend(_write_answer_key(cohort, out_dir, faults, row_map))
+    if chain:
+        from lvv_eval.synth.render.chain import write_chain_extracts
+
+        written = write_chain_extracts(cohort, out_dir, seed)
+        manifest.files.extend(FileRecord(path, digest, rows, kind, pilot) for path, digest, rows, kind, pilot in written.files)
     readme = out_dir / "README.md"
     readme.write_text(readme_text(cohort, seed, manifest), encoding="utf-8")
     manifest.files.append(FileRecord("README.md", sha256_of(readme), 0, "readme"))
     (out_dir / ANSWER_KEY_DIR / "delivery_manifest.json").write_text(manifest.to_json(), encoding="utf-8")
     fingerprint = generator_fingerprint()
     if stamp_fingerprint:
-        (out_dir / FINGERPRINT_FILE).write_text(f"{fingerprint} {seed}\n", encoding="utf-8")
+        (out_dir / FINGERPRINT_FILE).write_text(f"{fingerprint} {seed}{' chain' if chain else ''}\n",
+                                                encoding="utf-8")
     write_marker(out_dir, generator_version=lvv_eval.__version__, generator_fingerprint=fingerprint, seed=seed,
                  calibrated=bool(cohort.calibrated))
     return manifest

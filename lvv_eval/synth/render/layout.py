@@ -126,9 +126,11 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 
 def load_layout(path: Path) -> Layout:
-    """Read and check one layout file."""
+    """Read and check one layout file (a municipal delivery names its ``pilot``; a chain register
+    extract its ``register``)."""
     raw = _read_yaml(path)
-    for key in ("pilot", "folder", "format", "file_name"):
+    owner = "pilot" if "pilot" in raw or "register" not in raw else "register"
+    for key in (owner, "folder", "format", "file_name"):
         if key not in raw:
             raise LayoutError(f"{path.name}: missing top-level key {key!r}")
     if raw["format"] not in FORMATS:
@@ -137,7 +139,7 @@ def load_layout(path: Path) -> Layout:
     if raw["format"] == "csv_long":
         columns = (_column(raw["key_column"], path),)
     return Layout(
-        pilot=raw["pilot"],
+        pilot=str(raw.get("pilot", "")),
         folder=raw["folder"],
         format=raw["format"],
         file_name=raw["file_name"],
