@@ -25,10 +25,14 @@ from lvv_eval.schema import EXIT_REASONS, STAYS_COLUMNS, STAYS_DTYPES
 DEFINITIONS_YAML = SPECS_DIR / "definitions.yaml"
 
 STATUSES: tuple[str, ...] = ("not_admitted", "present", "left")
-UNIT_REDUCTIONS: tuple[str, ...] = ("none", "last_stay_per_person")
+UNIT_REDUCTIONS: tuple[str, ...] = ("none", "last_stay_per_person", "first_stay_per_person")
 BASE_WEIGHTS: tuple[str, ...] = ("person_days",)
 OPERATORS: tuple[str, ...] = ("in", "eq", "gt", "ge", "lt", "le", "is_null")
 CONDITION_KINDS: tuple[str, ...] = ("outcome", "known_at_reference", "where")
+# a comparison value that stands for each pilot's first admission date (in the table compared)
+FIRST_ADMISSION = "first_admission"
+# where follow-up ends in a censoring rule: the data cut, a reference date name or a date
+DATA_CUT = "data_cut"
 LANGUAGES: tuple[str, ...] = ("en", "nl")
 # report wording the code needs from the YAML's `words` section, per language
 REQUIRED_WORDS: tuple[str, ...] = (
@@ -116,6 +120,10 @@ class Definitions:
     def reconciliation(self) -> Mapping[str, Any]:
         return self.raw.get("reconciliation", {})
 
+    @property
+    def censoring(self) -> Mapping[str, Any]:
+        return self.raw.get("censoring") or {}
+
 
 # ---------------------------------------------------------------------------------------------
 # loading and validation
@@ -161,6 +169,7 @@ def definitions_errors(raw: Mapping[str, Any]) -> list[str]:
             errors.append(f"units.{name}.reduce: must be one of {', '.join(UNIT_REDUCTIONS)}")
     for name, base in raw["bases"].items():
         errors += _base_errors(f"bases.{name}", base)
+    errors += _base_date_errors(raw)
     errors += _agreed_places_errors(raw["agreed_places"])
     errors += _words_errors(raw["words"])
     for fid, ind in raw["indicators"].items():
@@ -170,6 +179,8 @@ def definitions_errors(raw: Mapping[str, Any]) -> list[str]:
     for name, ind in (raw.get("monitor") or {}).items():
         errors += indicator_errors(raw, f"monitor.{name}", ind, needs_context=False)
         errors += _label_errors(f"monitor.{name}", ind)
+    for name, rule in (raw.get("censoring") or {}).items():
+        errors += _censoring_errors(raw, f"censoring.{name}", rule)
     return errors
 
 
@@ -236,6 +247,39 @@ def _base_errors(where: str, base: Any) -> list[str]:
     return errors
 
 
+def _date_or_reference_errors(raw: Mapping[str, Any], where: str, value: Any,
+                              extra: tuple[str, ...] = ()) -> list[str]:
+    if isinstance(value, date) or (isinstance(value, str) and (
+            value in raw["reference_dates"] or value in extra)):
+        return []
+    names = ", ".join([*extra, *raw["reference_dates"]])
+    return [f"{where}: a date or one of {names}"]
+
+
+def _base_date_errors(raw: Mapping[str, Any]) -> list[str]:
+    return [error for name, base in raw["bases"].items()
+            if isinstance(base, dict) and "status_date" in base
+            for error in _date_or_reference_errors(raw, f"bases.{name}.status_date",
+                                                   base["status_date"])]
+
+
+def _censoring_errors(raw: Mapping[str, Any], where: str, rule: Any) -> list[str]:
+    errors = _label_errors(where, rule)
+    if not isinstance(rule, dict):
+        return errors
+    errors += [f"{where}.{k}: unknown key" for k in rule
+               if k not in ("label_en", "label_nl", "end", "censor_exit_reasons", "max_days")]
+    errors += _date_or_reference_errors(raw, f"{where}.end", rule.get("end", DATA_CUT),
+                                        (DATA_CUT,))
+    reasons = rule.get("censor_exit_reasons", [])
+    if not isinstance(reasons, list) or any(r not in EXIT_REASONS for r in reasons):
+        errors.append(f"{where}.censor_exit_reasons: a list of exit reasons")
+    days = rule.get("max_days")
+    if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days <= 0):
+        errors.append(f"{where}.max_days: a whole number of days > 0")
+    return errors
+
+
 def _reconciliation_errors(where: str, step: Any) -> list[str]:
     errors = _label_errors(where, step)
     if isinstance(step, dict) and not (step.get("rules") or step.get("rule_prefixes")):
@@ -275,22 +319,30 @@ def _where_errors(where: str, conditions: Any) -> list[str]:
         path = f"{where}.{column}"
         if column not in STAYS_COLUMNS:
             errors.append(f"{path}: unknown stays column")
-            continue
-        if not isinstance(cond, dict) or len(cond) != 1:
-            errors.append(f"{path}: expected exactly one of {', '.join(OPERATORS)}")
-            continue
-        (op, value), = cond.items()
-        if op not in OPERATORS:
-            errors.append(f"{path}: unknown operator {op!r} (use {', '.join(OPERATORS)})")
-        elif op == "in":
-            errors += _value_errors(path, column, value if isinstance(value, list) else [value])
-        elif op == "eq":
-            errors += _value_errors(path, column, [value])
-        elif op == "is_null" and not isinstance(value, bool):
-            errors.append(f"{path}.is_null: expected true or false")
-        elif op in ("gt", "ge", "lt", "le") and not isinstance(value, int | float | date):
-            errors.append(f"{path}.{op}: expected a number or a date")
+        elif not isinstance(cond, dict) or not cond:
+            errors.append(f"{path}: expected one or more of {', '.join(OPERATORS)} (all must hold)")
+        else:
+            errors += [e for op, value in cond.items()
+                       for e in _operator_errors(path, column, op, value)]
     return errors
+
+
+def _operator_errors(path: str, column: str, op: str, value: Any) -> list[str]:
+    if op not in OPERATORS:
+        return [f"{path}: unknown operator {op!r} (use {', '.join(OPERATORS)})"]
+    if op == "in":
+        return _value_errors(path, column, value if isinstance(value, list) else [value])
+    if op == "eq":
+        return _value_errors(path, column, [value])
+    if op == "is_null" and not isinstance(value, bool):
+        return [f"{path}.is_null: expected true or false"]
+    if op in ("gt", "ge", "lt", "le"):
+        if value == FIRST_ADMISSION and STAYS_DTYPES[column] == "datetime64[ns]":
+            return []
+        if not isinstance(value, int | float | date):
+            return [f"{path}.{op}: expected a number, a date or (for a date column) "
+                    f"{FIRST_ADMISSION!r}"]
+    return []
 
 
 def _value_errors(path: str, column: str, values: list[Any]) -> list[str]:
@@ -385,19 +437,22 @@ def where_mask(stays: pd.DataFrame, conditions: Mapping[str, Any]) -> pd.Series:
     """Rows meeting every column condition (null values never meet a comparison)."""
     mask = pd.Series(True, index=stays.index)
     for column, cond in conditions.items():
-        (op, value), = cond.items()
-        col = stays[column]
-        if op == "is_null":
-            hit = col.isna() if value else col.notna()
-        elif op in ("in", "eq"):
-            values = value if isinstance(value, list) else [value]
-            hit = col.isin(values)
-        else:
-            ref = pd.Timestamp(value) if isinstance(value, date) else value
-            compare = {"gt": col.gt, "ge": col.ge, "lt": col.lt, "le": col.le}[op]
-            hit = compare(ref)
-        mask &= pd.Series(hit, index=stays.index).fillna(False).astype(bool)
+        for op, value in cond.items():
+            hit = _operator_hit(stays, stays[column], op, value)
+            mask &= pd.Series(hit, index=stays.index).fillna(False).astype(bool)
     return mask
+
+
+def _operator_hit(stays: pd.DataFrame, col: pd.Series, op: str, value: Any) -> Any:
+    if op == "is_null":
+        return col.isna() if value else col.notna()
+    if op in ("in", "eq"):
+        return col.isin(value if isinstance(value, list) else [value])
+    if value == FIRST_ADMISSION:
+        ref = stays.groupby("pilot", observed=True)["admission_date"].transform("min")
+    else:
+        ref = pd.Timestamp(value) if isinstance(value, date) else value
+    return {"gt": col.gt, "ge": col.ge, "lt": col.lt, "le": col.le}[op](ref)
 
 
 def population_mask(defs: Definitions, stays: pd.DataFrame, population: str) -> pd.Series:
@@ -429,19 +484,39 @@ def last_stay_per_person(stays: pd.DataFrame, ref: pd.Timestamp) -> pd.DataFrame
     return ordered.drop_duplicates("person_id", keep="last")
 
 
+def first_stay_per_person(stays: pd.DataFrame, ref: pd.Timestamp) -> pd.DataFrame:
+    """Per person, the first stay admitted on or before ``ref`` (ties: the earliest exit)."""
+    admitted = stays[stays["admission_date"] <= ref]
+    ordered = admitted.sort_values(
+        ["person_id", "admission_date", "exit_date"], na_position="last", kind="stable"
+    )
+    return ordered.drop_duplicates("person_id", keep="first")
+
+
 def reduce_to_unit(
     defs: Definitions, stays: pd.DataFrame, unit: str, ref: pd.Timestamp
 ) -> pd.DataFrame:
-    """The counting units at ``ref``: stays as they are, or one row per person (last stay)."""
+    """The counting units at ``ref``: stays as they are, or one row per person (its last or its
+    first stay)."""
     reduce = defs.units[unit]["reduce"]
     if reduce == "last_stay_per_person":
         return last_stay_per_person(stays, ref)
+    if reduce == "first_stay_per_person":
+        return first_stay_per_person(stays, ref)
     return stays
 
 
+def base_status_date(defs: Definitions, base: str, ref: pd.Timestamp) -> pd.Timestamp:
+    """The date a base takes its status on: its own ``status_date``, or the indicator's ``ref``."""
+    on = defs.bases[base].get("status_date")
+    return ref if on is None else resolve_reference_date(defs, on)
+
+
 def base_mask(defs: Definitions, table: pd.DataFrame, base: str, ref: pd.Timestamp) -> pd.Series:
-    """Units that belong to the named base (denominator) on ``ref``."""
-    return stay_status(table, ref).isin(defs.bases[base]["status"]).astype(bool)
+    """Units that belong to the named base (denominator): status on ``ref`` (or the base's own
+    ``status_date``)."""
+    status_date = base_status_date(defs, base, ref)
+    return stay_status(table, status_date).isin(defs.bases[base]["status"]).astype(bool)
 
 
 def person_days(
