@@ -493,17 +493,21 @@ def first_stay_per_person(stays: pd.DataFrame, ref: pd.Timestamp) -> pd.DataFram
     return ordered.drop_duplicates("person_id", keep="first")
 
 
-def reduce_to_unit(
-    defs: Definitions, stays: pd.DataFrame, unit: str, ref: pd.Timestamp
-) -> pd.DataFrame:
-    """The counting units at ``ref``: stays as they are, or one row per person (its last or its
-    first stay)."""
-    reduce = defs.units[unit]["reduce"]
+def reduce_stays(stays: pd.DataFrame, reduce: str, ref: pd.Timestamp) -> pd.DataFrame:
+    """Stays reduced by a unit's ``reduce`` rule at ``ref`` (one of :data:`UNIT_REDUCTIONS`)."""
     if reduce == "last_stay_per_person":
         return last_stay_per_person(stays, ref)
     if reduce == "first_stay_per_person":
         return first_stay_per_person(stays, ref)
     return stays
+
+
+def reduce_to_unit(
+    defs: Definitions, stays: pd.DataFrame, unit: str, ref: pd.Timestamp
+) -> pd.DataFrame:
+    """The counting units at ``ref``: stays as they are, or one row per person (its last or its
+    first stay)."""
+    return reduce_stays(stays, defs.units[unit]["reduce"], ref)
 
 
 def base_status_date(defs: Definitions, base: str, ref: pd.Timestamp) -> pd.Timestamp:

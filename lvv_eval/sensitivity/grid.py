@@ -105,6 +105,21 @@ class Models(_Model):
     seed: int = 20191
 
 
+WORD_KEYS: tuple[str, ...] = ("reached", "not_reached", "not_reached_move", "not_reached_edge",
+                              "no_changes")
+"""Sentences :func:`lvv_eval.sensitivity.published.place_published` fills in, per language."""
+
+
+class Words(_Model):
+    """The sentences that place a published figure on the curve (``{placeholders}`` filled in)."""
+
+    reached: str
+    not_reached: str
+    not_reached_move: str
+    not_reached_edge: str
+    no_changes: str
+
+
 class GridFile(Labelled):
     """A whole grid file."""
 
@@ -115,6 +130,7 @@ class GridFile(Labelled):
     constraints: list[Constraint] = Field(default_factory=list)
     models: Models
     published: dict[str, PublishedLine] = Field(default_factory=dict)
+    words: dict[str, Words]
 
     @model_validator(mode="after")
     def _names_exist(self) -> GridFile:
@@ -130,6 +146,7 @@ class GridFile(Labelled):
         for name, line in self.published.items():
             if line.outcome not in self.outcomes:
                 problems.append(f"published.{name}.outcome: unknown outcome {line.outcome!r}")
+        problems += [f"words.{lang}: missing" for lang in ("en", "nl") if lang not in self.words]
         if problems:
             raise ValueError("; ".join(problems))
         return self
