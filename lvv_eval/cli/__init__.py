@@ -22,6 +22,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "ingest": ("lvv_eval.cli.ingest", "harmonise the raw deliveries into data_clean/"),
     "reproduce": ("lvv_eval.cli.reproduce", "recompute the published figures and explain gaps"),
     "monitor": ("lvv_eval.cli.monitor", "monitor indicators per pilot at a list of dates"),
+    "sensitivity": ("lvv_eval.cli.sensitivity",
+                    "run a grid of definitions through the figures: specification curve"),
     "report": ("lvv_eval.cli.report", "run the parameterised notebooks into reports/<run_id>/"),
     "run": ("lvv_eval.cli.run", "the whole pipeline on the default data"),
 }

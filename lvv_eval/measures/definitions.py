@@ -42,6 +42,7 @@ REQUIRED_WORDS: tuple[str, ...] = (
     "quarantine_gap", "merged_gap", "stays_clean", "stays_no_trail", "outside_population",
     "admitted_after", "readmissions", "still_present", "left_before", "base",
     "condition_not_met", "computed", "published", "published_other_pilot", "difference",
+    "gap_variant",
 )
 
 # measure -> keys an indicator with that measure must have

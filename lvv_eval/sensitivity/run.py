@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from lvv_eval.sensitivity.grid import Grid, load_grid
+from lvv_eval.sensitivity.grid import Grid, GridError, load_grid
 from lvv_eval.sensitivity.indicators import StaysArrays, headline_table
 from lvv_eval.sensitivity.models import Progress, model_table
 from lvv_eval.sensitivity.specs import Specification, resolve_grid
@@ -91,13 +91,15 @@ def run_grid(
     n_jobs: int = -1,
     progress: Progress | None = None,
     only: Sequence[Mapping[str, str]] | None = None,
+    spec_ids: Sequence[str] | None = None,
 ) -> GridResults:
     """Every specification of ``grid`` (the package's default grid when None) on ``stays``.
 
     ``outcomes``: ``indicators`` (the headline shares per pilot), ``models`` (cumulative
     incidence at the horizon and the adjusted hazard ratio with its bootstrap interval) or
     ``all``. ``definitions``: the base definitions file (the package's by default). ``only``:
-    run just these specifications (axis -> option mappings), e.g. to re-run one by its options.
+    run just these specifications (axis -> option mappings); ``spec_ids``: just the
+    specifications with these ids (a result traced back and re-run alone).
     """
     if outcomes not in OUTCOME_FAMILIES:
         raise ValueError(f"outcomes must be one of {', '.join(OUTCOME_FAMILIES)}, got {outcomes!r}")
@@ -106,6 +108,11 @@ def run_grid(
     if only is not None:
         wanted = [dict(c) for c in only]
         specs = [s for s in specs if dict(s.choices) in wanted]
+    if spec_ids is not None:
+        unknown = sorted(set(spec_ids) - {s.spec_id for s in specs})
+        if unknown:
+            raise GridError(f"{grid.path}: no specification with id {', '.join(unknown)}")
+        specs = [s for s in specs if s.spec_id in set(spec_ids)]
     parts = []
     if outcomes in ("indicators", "all"):
         named = {name: o.indicator for name, o in grid.spec.outcomes.items()}
