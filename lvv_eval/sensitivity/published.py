@@ -56,20 +56,25 @@ def _changes_text(changes: Mapping[str, str], words: Mapping[str, str]) -> str:
     return ", ".join(f"{a} = {o}" for a, o in changes.items())
 
 
-def _best_single_move(rows: pd.DataFrame, axes: tuple[str, ...], start: pd.Series,
-                      target: float) -> tuple[str, str, float] | None:
-    """The one-axis change from ``start`` that brings the estimate closest to ``target``, if any
-    brings it closer than ``start`` is."""
+def _axis_that_carries(rows: pd.DataFrame, axes: tuple[str, ...], start: pd.Series,
+                       target: float) -> tuple[str, str, float] | None:
+    """For a specification that does not reach ``target``: the axis whose chosen option moves
+    its estimate furthest towards the target, compared with that axis's other options (the
+    others held fixed). Returns (axis, its chosen option, the estimate under the option furthest
+    from the target), or None when no axis moves it at all."""
+    direction = np.sign(target - float(start["estimate"]))
     key = [str(start[a]) for a in axes]
     index = {tuple(r): e for r, e in zip(rows[list(axes)].astype(str).itertuples(index=False),
                                         rows["estimate"], strict=True)}
-    best, best_gap = None, abs(float(start["estimate"]) - target)
+    best, best_push = None, 0.0
     for i, axis in enumerate(axes):
         for option in rows[axis].astype(str).unique():
-            moved = tuple(key[:i] + [option] + key[i + 1:])
-            value = index.get(moved)
-            if value is not None and np.isfinite(value) and abs(value - target) < best_gap - 1e-9:
-                best, best_gap = (axis, option, float(value)), abs(value - target)
+            value = index.get(tuple(key[:i] + [option] + key[i + 1:]))
+            if value is None or not np.isfinite(value):
+                continue
+            push = direction * (float(start["estimate"]) - value)
+            if push > best_push + 1e-9:
+                best, best_push = (axis, key[i], float(value)), push
     return best
 
 
@@ -95,7 +100,7 @@ def _place_one(name: str, line: PublishedLine, value: float, results: GridResult
         chosen = rows.loc[order.sort_values(["c", "g"], kind="stable").index[0]]
     else:
         chosen = rows.loc[gap.idxmin()]
-        move = _best_single_move(rows, axes, chosen, value)
+        move = _axis_that_carries(rows, axes, chosen, value)
         if move is not None:
             out.update(move_axis=move[0], move_option=move[1], move_estimate=move[2])
     changes = _changes({a: str(chosen[a]) for a in axes}, base)
