@@ -180,8 +180,8 @@ def definitions_errors(raw: Mapping[str, Any]) -> list[str]:
     for name, ind in (raw.get("monitor") or {}).items():
         errors += indicator_errors(raw, f"monitor.{name}", ind, needs_context=False)
         errors += _label_errors(f"monitor.{name}", ind)
-    for name, rule in (raw.get("censoring") or {}).items():
-        errors += _censoring_errors(raw, f"censoring.{name}", rule)
+    errors += [e for name, rule in (raw.get("censoring") or {}).items()
+               for e in _censoring_errors(raw, f"censoring.{name}", rule)]
     return errors
 
 

@@ -198,22 +198,26 @@ RESULT_COLUMNS: tuple[str, ...] = ("spec_index", "outcome", "pilot", "estimate",
                                    "upper", "n", "numerator", "interval")
 
 
-def _rows_for(selection_result: np.ndarray, members: np.ndarray, measure: np.ndarray,
-              weighted: bool, level: float) -> dict[str, np.ndarray]:
+def _rows_for(selection_result: np.ndarray, members: np.ndarray, measure: np.ndarray
+              ) -> dict[str, np.ndarray]:
     numerator = members @ selection_result.T  # (specs, pilots)
     denominator = np.broadcast_to(selection_result.sum(axis=1), numerator.shape)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(denominator > 0, 100.0 * numerator / denominator, np.nan)
-    is_share = (measure == "share")[:, None]
-    estimate = np.where(is_share, share, numerator)
-    lower = np.full(numerator.shape, np.nan)
-    upper = np.full(numerator.shape, np.nan)
-    if not weighted:
-        ok = is_share & (denominator > 0)
-        lo, hi = proportion_confint(numerator[ok], denominator[ok], alpha=1 - level, method="wilson")
-        lower[ok], upper[ok] = 100.0 * np.asarray(lo), 100.0 * np.asarray(hi)
-    return {"estimate": estimate, "lower": lower, "upper": upper, "n": denominator,
-            "numerator": numerator}
+    is_share = np.broadcast_to((measure == "share")[:, None], numerator.shape)
+    return {"estimate": np.where(is_share, share, numerator), "n": denominator,
+            "numerator": numerator, "is_share": is_share}
+
+
+def _wilson(frame: dict[str, np.ndarray], level: float) -> None:
+    """Wilson intervals (in percent) of the unweighted shares, in place; NaN elsewhere."""
+    ok = frame["is_share"] & ~frame["weighted"] & (frame["n"] > 0)
+    frame["lower"] = np.full(len(ok), np.nan)
+    frame["upper"] = np.full(len(ok), np.nan)
+    lo, hi = proportion_confint(frame["numerator"][ok], frame["n"][ok], alpha=1 - level,
+                                method="wilson")
+    frame["lower"][ok], frame["upper"][ok] = 100.0 * np.asarray(lo), 100.0 * np.asarray(hi)
+    frame["interval"] = np.where(ok, f"Wilson {level:.0%}", "")
 
 
 def headline_table(data: StaysArrays, specs: Sequence[Specification],
@@ -232,24 +236,28 @@ def headline_table(data: StaysArrays, specs: Sequence[Specification],
             sel = selection_of(defs, indicator)
             entry = groups.setdefault(sel.key, (sel, []))
             entry[1].append((i, name, class_membership(defs, indicator), indicator["measure"]))
-    parts = [_group_frame(data, sel, members, level) for sel, members in groups.values()]
+    parts = [_group_arrays(data, sel, members) for sel, members in groups.values()]
+    frames = []
+    if parts:
+        merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        _wilson(merged, level)
+        frames.append(pd.DataFrame({k: merged[k] for k in RESULT_COLUMNS}))
     if slow:
-        parts.append(_reference_rows(data.stays, specs, slow, level))
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=RESULT_COLUMNS)
+        frames.append(_reference_rows(data.stays, specs, slow, level))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=RESULT_COLUMNS)
 
 
-def _group_frame(data: StaysArrays, sel: Selection,
-                 members: list[tuple[int, str, np.ndarray, str]], level: float) -> pd.DataFrame:
+def _group_arrays(data: StaysArrays, sel: Selection,
+                  members: list[tuple[int, str, np.ndarray, str]]) -> dict[str, np.ndarray]:
     counts = selection_counts(data, sel)
-    cols = _rows_for(counts, np.stack([m[2] for m in members]),
-                     np.array([m[3] for m in members]), sel.weighted, level)
+    cols = _rows_for(counts, np.stack([m[2] for m in members]), np.array([m[3] for m in members]))
     n_specs, n_pilots = cols["estimate"].shape
-    frame = {k: v.ravel() for k, v in cols.items()}
+    frame = {k: np.ravel(v) for k, v in cols.items()}
     frame["spec_index"] = np.repeat([m[0] for m in members], n_pilots)
     frame["outcome"] = np.repeat([m[1] for m in members], n_pilots)
     frame["pilot"] = np.tile(PILOT_LABELS, n_specs)
-    frame["interval"] = "" if sel.weighted else f"Wilson {level:.0%}"
-    return pd.DataFrame(frame).loc[:, list(RESULT_COLUMNS)]
+    frame["weighted"] = np.full(n_specs * n_pilots, sel.weighted)
+    return frame
 
 
 def _reference_rows(stays: pd.DataFrame, specs: Sequence[Specification],

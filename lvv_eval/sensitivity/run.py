@@ -104,10 +104,11 @@ def run_grid(
     if outcomes not in OUTCOME_FAMILIES:
         raise ValueError(f"outcomes must be one of {', '.join(OUTCOME_FAMILIES)}, got {outcomes!r}")
     grid = _as_grid(grid)
-    specs = resolve_grid(grid, Path(definitions) if definitions else None)
+    choices = grid.choices()
     if only is not None:
         wanted = [dict(c) for c in only]
-        specs = [s for s in specs if dict(s.choices) in wanted]
+        choices = [c for c in choices if c in wanted]
+    specs = resolve_grid(grid, Path(definitions) if definitions else None, choices)
     if spec_ids is not None:
         unknown = sorted(set(spec_ids) - {s.spec_id for s in specs})
         if unknown:

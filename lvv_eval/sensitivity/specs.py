@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,10 +122,7 @@ class Specification:
     choices: Mapping[str, str]
     definitions: Definitions
     closure: Mapping[str, Any] = field(repr=False)
-
-    @property
-    def spec_id(self) -> str:
-        return hash_id(self.closure)
+    spec_id: str = ""
 
 
 def base_definitions_raw(path: Path | None = None) -> dict[str, Any]:
@@ -141,15 +138,6 @@ def base_definitions_raw(path: Path | None = None) -> dict[str, Any]:
     return raw
 
 
-def validate_definitions_mapping(raw: Mapping[str, Any], origin: Path) -> Definitions:
-    """Definitions from a merged mapping, checked by the loader's own validation (the single
-    call into the definitions loader; raises :class:`DefinitionsError` listing every problem)."""
-    errors = definitions_errors(raw)
-    if errors:
-        raise DefinitionsError(f"{origin}: {len(errors)} problem(s):\n  " + "\n  ".join(errors))
-    return Definitions(raw=raw, path=origin)
-
-
 def overlay(grid: Grid, choices: Mapping[str, str]) -> list[tuple[str, Mapping[str, Any]]]:
     """The merge patches of a specification in order, each with the YAML path it comes from."""
     patches: list[tuple[str, Mapping[str, Any]]] = [("base", grid.spec.base)]
@@ -158,31 +146,90 @@ def overlay(grid: Grid, choices: Mapping[str, str]) -> list[tuple[str, Mapping[s
     return patches
 
 
+def touched_entries(grid: Grid) -> set[tuple[str, str]]:
+    """(section, entry name) of every definitions entry some option of the grid patches."""
+    return {(section, name) for axis in grid.axes.values() for option in axis.options.values()
+            for section, entries in option.set.items() if isinstance(entries, Mapping)
+            for name in entries}
+
+
+def _references(indicator: Any) -> set[tuple[str, str]]:
+    if not isinstance(indicator, Mapping):
+        return set()
+    refs = {(section, indicator[key]) for key, section in
+            (("population", "populations"), ("unit", "units"), ("base", "bases"),
+             ("reference_date", "reference_dates")) if isinstance(indicator.get(key), str)}
+    outcome = (indicator.get("condition") or {}).get("outcome") or {}
+    if isinstance(outcome, Mapping) and isinstance(outcome.get("scheme"), str):
+        refs.add(("outcome_schemes", outcome["scheme"]))
+    return refs
+
+
+class Resolver:
+    """Resolves the specifications of one grid on one base definitions mapping.
+
+    The base definitions with the grid's ``base`` overlay are merged and validated in full once.
+    Each specification's options are merged on top and validated by the same checks
+    (:func:`definitions_errors`) on every section, with the indicators and monitor entries that
+    name an entry some option patches (the others read nothing an option can change, so their
+    result is the one already checked).
+    """
+
+    def __init__(self, grid: Grid, base_raw: Mapping[str, Any]) -> None:
+        self.grid = grid
+        self.start = merge_patch(base_raw, grid.spec.base)
+        self.touched = touched_entries(grid)
+        self.reach = {section: {name for name, entry in (self.start.get(section) or {}).items()
+                                if _references(entry) & self.touched}
+                      | {name for s, name in self.touched if s == section}
+                      for section in ("indicators", "monitor")}
+        errors = definitions_errors(self.start)
+        if errors:
+            raise SpecificationError(f"{grid.path}: the base overlay does not give valid "
+                                     f"definitions:\n  " + "\n  ".join(errors))
+
+    def _reachable(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        kept = {section: {name: entry for name, entry in (raw.get(section) or {}).items()
+                          if name in names} for section, names in self.reach.items()}
+        return dict(raw) | kept
+
+    def resolve(self, choices: Mapping[str, str]) -> Specification:
+        """The specification for ``choices`` (axis -> option): merged, validated, with its id."""
+        raw: Any = self.start
+        for _, patch in overlay(self.grid, choices)[1:]:
+            raw = merge_patch(raw, patch)
+        try:
+            errors = definitions_errors(self._reachable(raw))
+            if errors:
+                raise DefinitionsError(f"{len(errors)} problem(s):\n  " + "\n  ".join(errors))
+            closure = specification_closure(raw, self.grid)
+        except (DefinitionsError, KeyError) as exc:
+            named = ", ".join(f"{a}={o}" for a, o in choices.items())
+            raise SpecificationError(
+                f"{self.grid.path}: the specification {named} does not give valid definitions "
+                f"(merged from {', '.join(p for p, _ in overlay(self.grid, choices))}): {exc}"
+            ) from exc
+        return Specification(choices=dict(choices), definitions=Definitions(raw, self.grid.path),
+                             closure=closure, spec_id=hash_id(closure))
+
+
 def resolve(grid: Grid, choices: Mapping[str, str], base_raw: Mapping[str, Any]) -> Specification:
-    """The specification for ``choices`` (axis -> option): merged, validated, with its id."""
-    raw: Any = base_raw
-    for _, patch in overlay(grid, choices):
-        raw = merge_patch(raw, patch)
-    try:
-        defs = validate_definitions_mapping(raw, grid.path)
-        closure = specification_closure(raw, grid)
-    except (DefinitionsError, KeyError) as exc:
-        named = ", ".join(f"{a}={o}" for a, o in choices.items())
-        raise SpecificationError(
-            f"{grid.path}: the specification {named} does not give valid definitions "
-            f"(merged from {', '.join(p for p, _ in overlay(grid, choices))}): {exc}"
-        ) from exc
-    return Specification(choices=dict(choices), definitions=defs, closure=closure)
+    """The specification for ``choices`` (axis -> option) of ``grid``: merged, validated, with
+    its id."""
+    return Resolver(grid, base_raw).resolve(choices)
 
 
-def resolve_grid(grid: Grid, definitions: Path | None = None) -> list[Specification]:
-    """Every specification of the grid (constraints applied), resolved and validated.
+def resolve_grid(grid: Grid, definitions: Path | None = None,
+                 choices: Sequence[Mapping[str, str]] | None = None) -> list[Specification]:
+    """Every specification of the grid (constraints applied), or just ``choices``, resolved and
+    validated.
 
     Raises :class:`SpecificationError` when two specifications resolve to the same definitions
     (the grid would count one specification twice).
     """
-    base_raw = base_definitions_raw(definitions)
-    specs = [resolve(grid, choices, base_raw) for choices in grid.choices()]
+    resolver = Resolver(grid, base_definitions_raw(definitions))
+    wanted = grid.choices() if choices is None else list(choices)
+    specs = [resolver.resolve(c) for c in wanted]
     seen: dict[str, Mapping[str, str]] = {}
     for spec in specs:
         if spec.spec_id in seen:
