@@ -216,7 +216,8 @@ def _wilson(frame: dict[str, np.ndarray], level: float) -> None:
     frame["upper"] = np.full(len(ok), np.nan)
     lo, hi = proportion_confint(frame["numerator"][ok], frame["n"][ok], alpha=1 - level,
                                 method="wilson")
-    frame["lower"][ok], frame["upper"][ok] = 100.0 * np.asarray(lo), 100.0 * np.asarray(hi)
+    frame["lower"][ok] = 100.0 * np.clip(np.asarray(lo), 0.0, 1.0)
+    frame["upper"][ok] = 100.0 * np.clip(np.asarray(hi), 0.0, 1.0)
     frame["interval"] = np.where(ok, f"Wilson {level:.0%}", "")
 
 
