@@ -51,6 +51,7 @@ class StaysArrays:
     order_all: np.ndarray  # by person, admission, exit (stable)
     order_pilot: np.ndarray  # by pilot, person, admission, exit (stable)
     masks: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    units: dict[tuple[Any, ...], Units] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_stays(cls, stays: pd.DataFrame) -> StaysArrays:
@@ -100,20 +101,39 @@ def unit_rows(data: StaysArrays, in_population: np.ndarray, reduce: str, ref: in
     return _keep_one_per_group(data.order_all, eligible, data.person, keep)
 
 
-def _status_in(data: StaysArrays, rows: np.ndarray, statuses: Sequence[str], day: int) -> np.ndarray:
-    admitted = data.admission[rows] <= day
-    left = data.exit[rows] < day
-    status = {"not_admitted": ~admitted, "present": admitted & ~left, "left": left}
-    out = np.zeros(len(rows), dtype=bool)
-    for s in statuses:
-        out |= status[s]
-    return out
+@dataclass(frozen=True)
+class Units:
+    """The counting units of one population, reduction and reference date, as gathered arrays:
+    ``cell`` is the bincount cell (pilot x exit-reason column; the exit counts only before the
+    reference date)."""
 
+    admission: np.ndarray
+    exit: np.ndarray
+    cell: np.ndarray
 
-def _person_days(data: StaysArrays, rows: np.ndarray, ref: int) -> np.ndarray:
-    last = np.minimum(data.exit[rows], ref)
-    days = (last - data.admission[rows]) // (86_400 * 10**9) + 1
-    return np.clip(days, 0, None).astype(np.float64)
+    @classmethod
+    def gather(cls, data: StaysArrays, rows: np.ndarray, ref: int, by_pilot: bool) -> Units:
+        if by_pilot:
+            rows = rows[data.pilot[rows] >= 0]
+        column = np.where(data.exit[rows] < ref, data.reason[rows], NO_EXIT)
+        cell = data.pilot[rows] * (NO_EXIT + 1) + column if by_pilot else column
+        return cls(data.admission[rows], data.exit[rows], cell)
+
+    def in_status(self, statuses: Sequence[str], day: int) -> np.ndarray:
+        """Units whose status on ``day`` is one of ``statuses`` (as ``stay_status`` says)."""
+        admitted = self.admission <= day
+        left = self.exit < day
+        status = {"not_admitted": ~admitted, "present": admitted & ~left, "left": left}
+        out = np.zeros(len(self.cell), dtype=bool)
+        for name in statuses:
+            out |= status[name]
+        return out
+
+    def person_days(self, ref: int) -> np.ndarray:
+        """Days in the LVV up to ``ref`` (as ``person_days`` says)."""
+        last = np.minimum(self.exit, ref)
+        days = (last - self.admission) // (86_400 * 10**9) + 1
+        return np.clip(days, 0, None).astype(np.float64)
 
 
 @dataclass(frozen=True)
@@ -154,27 +174,33 @@ def selection_of(defs: Definitions, indicator: Mapping[str, Any]) -> Selection:
     )
 
 
+def selection_units(data: StaysArrays, sel: Selection, by_pilot: bool) -> Units:
+    """The units of a selection before its base is applied (memoised for the latest key)."""
+    key = (canonical_json(sel.where), sel.reduce, sel.ref_day, by_pilot)
+    if key not in data.units:
+        if len(data.units) >= 2:
+            data.units.clear()
+        rows = unit_rows(data, data.population(sel.where), sel.reduce, sel.ref_day, by_pilot)
+        data.units[key] = Units.gather(data, rows, sel.ref_day, by_pilot)
+    return data.units[key]
+
+
 def selection_counts(data: StaysArrays, sel: Selection) -> np.ndarray:
     """Units of a selection per pilot (all, then each pilot) and exit reason (exits before the
     reference date; the last column holds the units without one); weighted by person-days for
     a person-time base. Shape (1 + pilots, reasons + 1)."""
-    in_population = data.population(sel.where)
     width = NO_EXIT + 1
     out = np.zeros((len(PILOT_LABELS), width))
     for by_pilot in (False, True):
-        rows = unit_rows(data, in_population, sel.reduce, sel.ref_day, by_pilot)
-        rows = rows[_status_in(data, rows, sel.statuses, sel.status_day)]
-        ended = data.exit[rows] < sel.ref_day
-        column = np.where(ended, data.reason[rows], NO_EXIT)
-        weights = _person_days(data, rows, sel.ref_day) if sel.weighted else None
+        units = selection_units(data, sel, by_pilot)
+        keep = units.in_status(sel.statuses, sel.status_day)
+        weights = units.person_days(sel.ref_day)[keep] if sel.weighted else None
+        counts = np.bincount(units.cell[keep], weights=weights,
+                             minlength=(len(PILOTS) if by_pilot else 1) * width)
         if by_pilot:
-            has_pilot = data.pilot[rows] >= 0
-            cell = data.pilot[rows][has_pilot] * width + column[has_pilot]
-            w = weights[has_pilot] if weights is not None else None
-            out[1:] = np.bincount(cell, weights=w, minlength=len(PILOTS) * width).reshape(
-                len(PILOTS), width)
+            out[1:] = counts.reshape(len(PILOTS), width)
         else:
-            out[0] = np.bincount(column, weights=weights, minlength=width)
+            out[0] = counts
     return out
 
 
@@ -237,7 +263,9 @@ def headline_table(data: StaysArrays, specs: Sequence[Specification],
             sel = selection_of(defs, indicator)
             entry = groups.setdefault(sel.key, (sel, []))
             entry[1].append((i, name, class_membership(defs, indicator), indicator["measure"]))
-    parts = [_group_arrays(data, sel, members) for sel, members in groups.values()]
+    ordered = sorted(groups.values(), key=lambda g: (canonical_json(g[0].where), g[0].reduce,
+                                                      g[0].ref_day))
+    parts = [_group_arrays(data, sel, members) for sel, members in ordered]
     frames = []
     if parts:
         merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
