@@ -378,3 +378,57 @@ def test_an_option_that_breaks_a_published_indicator_is_caught(tmp_path):
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     with pytest.raises(SpecificationError, match="ee2022.semi_durable.share.condition.outcome.class"):
         resolve_grid(load_grid(path))
+
+
+# ---------------------------------------------------------------------------------------------
+# the command line and its outputs
+
+
+def test_cli_writes_the_tables_and_refuses_a_folder_it_did_not_make(tmp_path, capsys,
+                                                                   truth_stays_file):
+    from lvv_eval.cli import main
+
+    out = tmp_path / "sens"
+    args = ["sensitivity", "--stays", str(truth_stays_file), "--spec", "502bb48a72a6",
+            "--out", str(out), "--lang", "en"]
+    assert main(args) == 0
+    for name in ("results.parquet", "results.csv", "specifications.csv", "excluded.csv",
+                 "axis_variance.csv", "published_placement.csv", "curve_durable_share.png",
+                 "manifest.json"):
+        assert (out / name).exists(), name
+    table = pd.read_parquet(out / "results.parquet")
+    assert set(table["spec_id"]) == {"502bb48a72a6"}
+    assert {"scheme", "population", "unit", "reference", "denominator", "censoring", "outcome",
+            "pilot", "estimate", "lower", "upper", "n"} <= set(table.columns)
+    assert pd.read_csv(out / "results.csv").shape == table.shape
+    manifest = yaml.safe_load((out / "manifest.json").read_text())
+    assert all(t["disclosure"].startswith("not checked") for t in manifest["tables"])
+    assert manifest["inputs"]["stays"]["path"] == str(truth_stays_file)
+    assert main(args) == 0  # its own folder: replaced
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep me")
+    assert main([*args[:-4], "--out", str(other)]) == 2
+    assert "was not written by lvv-eval sensitivity" in capsys.readouterr().err
+    assert (other / "notes.txt").read_text() == "keep me"
+
+
+@pytest.mark.slow
+def test_model_outcomes_agree_with_the_analysis_layer_and_move_with_censoring(grid, truth_stays):
+    from lvv_eval.analysis import compare_shelter_effect
+
+    base = grid.base_choices()
+    chosen = [base | {"censoring": c} for c in grid.axes["censoring"].options]
+    res = run_grid(truth_stays, grid, "models", only=chosen, n_jobs=1)
+    hr = res.table[res.table["outcome"] == "hr_shelter_24h_adjusted"].set_index("censoring")
+    assert hr["estimate"].nunique() == 3
+    row = hr.loc["data_cut"]
+    assert row["lower"] < row["estimate"] < row["upper"]
+    assert (row["p_value"] >= 0.05) == (row["lower"] <= 1 <= row["upper"])
+    defs = resolve(grid, base, base_definitions_raw()).definitions
+    tte = analysis_frame(truth_stays, model_inputs(defs, grid.spec.models,
+                                                   pd.Timestamp("2022-07-01")))
+    effect = compare_shelter_effect(tte, "durable", list(grid.spec.models.adjust), bootstrap=False)
+    assert row["estimate"] == pytest.approx(effect.table.iloc[1]["hr"], rel=1e-9)
+    cif = res.table[(res.table["outcome"] == "cif_durable_365d") & (res.table["pilot"] == "all")]
+    assert cif.set_index("censoring")["estimate"].nunique() == 3
