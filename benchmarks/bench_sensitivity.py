@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+import timeit
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -35,12 +36,7 @@ from lvv_eval.sensitivity.specs import resolve_grid
 
 def timed(fn: Callable[[], object], reps: int) -> float:
     """Median wall time of ``reps`` calls."""
-    times = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return statistics.median(timeit.repeat(fn, number=1, repeat=reps))
 
 
 def naive_loop_seconds(stays: pd.DataFrame, n_specs: int) -> float:
