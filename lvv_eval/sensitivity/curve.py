@@ -92,13 +92,17 @@ def plot_specification_curve(
     published: pd.DataFrame | None = None,
     lang: str = "en",
     title: str | None = None,
+    null: float | None = None,
 ) -> Figure:
     """Two panels: ranked estimates with intervals (base specification as a red diamond,
-    ``published`` figures as reference lines, e.g. :func:`place_published`'s table), and below
-    each specification's option on every axis."""
+    ``published`` figures as reference lines, e.g. :func:`place_published`'s table; ``null``
+    as a grey line, e.g. 1 for a hazard ratio), and below each specification's option on every
+    axis."""
     data = curve_data(results, outcome, pilot)
     fig, (top, bottom) = plt.subplots(
         2, 1, figsize=(11, 9), sharex=True, gridspec_kw={"height_ratios": [2, 3]})
+    if null is not None:
+        top.axhline(null, color="grey", linewidth=1)
     _draw_estimates(top, data)
     if published is not None:
         published = published[(published["outcome"] == outcome) & (published["pilot"] == pilot)]

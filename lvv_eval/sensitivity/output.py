@@ -62,8 +62,9 @@ def _write_table(table: pd.DataFrame, out: Path, name: str, parquet: bool) -> di
 
 
 def write_results(results: GridResults, out: Path, inputs: Mapping[str, Path | None],
-                  synthetic: bool, lang: str = "en", curves: tuple[str, ...] = ("durable_share",)
-                  ) -> dict[str, Any]:
+                  synthetic: bool, lang: str = "en",
+                  curves: tuple[str, ...] = ("durable_share", "hr_shelter_24h_adjusted",
+                                             "cif_durable_365d")) -> dict[str, Any]:
     """Results, specifications, exclusions, variance, placement and curves into ``out``; returns
     the manifest (also written as manifest.json)."""
     for path in inputs.values():
@@ -85,8 +86,11 @@ def write_results(results: GridResults, out: Path, inputs: Mapping[str, Path | N
     records.append(_write_table(variance, out, "axis_variance", parquet=False))
     mark = "SYNTHETIC - " if synthetic else ""
     for outcome in [c for c in curves if c in outcomes]:
+        entry = results.grid.spec.outcomes.get(outcome)
+        label = getattr(entry, f"label_{lang}") if entry is not None else outcome
         fig = plot_specification_curve(results, outcome, published=placement, lang=lang,
-                                       title=f"{mark}{outcome}, all pilots")
+                                       title=f"{mark}{label}: {len(results.specs)} specs",
+                                       null=1.0 if outcome.startswith("hr_") else None)
         fig.savefig(out / f"curve_{outcome}.png", dpi=110)
         plt.close(fig)
     manifest = {
