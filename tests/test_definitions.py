@@ -128,7 +128,7 @@ def test_structure_and_cross_checks_are_reported_together_with_their_yaml_paths(
         "indicators.kb2020.durable.all: unknown key(s) ['meassure']",
         "(did you mean 'measure'?)",
         "units.persons.reduce: unknown unit reduction 'last_stay' (choose one of none, "
-        "last_stay_per_person)",
+        "last_stay_per_person, first_stay_per_person)",
         "bases.present.status[1]: unknown status 'gone'",
         "reference_dates.kb2020.date: expected a date (YYYY-MM-DD), got 'soon'",
         "words.nl.count: missing (required)",

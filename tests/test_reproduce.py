@@ -13,6 +13,7 @@ import yaml
 
 from lvv_eval.capacity import load_capacity_file
 from lvv_eval.cli import main
+from lvv_eval.files import sha256_of
 from lvv_eval.measures.definitions import DEFINITIONS_YAML, load_definitions
 from lvv_eval.measures.indicators import IndicatorResult, compute_figure
 from lvv_eval.measures.reconcile import AuditTrail, reconcile_figure
@@ -261,7 +262,10 @@ def test_cli_takes_a_definitions_copy_and_names_its_problems(tmp_path, capsys, t
     table = pd.read_csv(out).set_index("figure_id")
     assert table.loc["kb2020.present.all", "computed_value"] == \
         table.loc["kb2020.ever_sheltered.all", "computed_value"]
-    assert table.loc["kb2020.present.all", "status"] == "deviation"
+    assert table.loc["kb2020.present.all", "status"] == "differs under variant"
+    assert set(table["definitions"]) == {"mine"}
+    assert set(table["definitions_sha256"]) == {sha256_of(path)}
+    assert "variant 'mine'" in table.loc["kb2020.present.all", "reason_en"]
     raw["indicators"]["kb2020.present.all"]["base"] = "presnt"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     assert main(["reproduce", "--stays", str(truth_stays_file), "--definitions", str(path)]) == 2
@@ -339,3 +343,28 @@ def test_cli_takes_the_agreed_places_from_a_users_capacity_file(tmp_path, capsys
     bad.write_text("capacity:\n  - {pilot: Amsterdam, places: many, source: x}\n")
     assert main(["reproduce", "--stays", str(truth_stays_file), "--capacity", str(bad)]) == 2
     assert "bad.yaml: capacity[0].places:" in capsys.readouterr().err
+
+
+def test_a_definitions_variant_is_named_and_written_beside_not_over_the_default(
+        tmp_path, capsys, monkeypatch, truth_stays_file):
+    monkeypatch.setenv("LVV_DATA_ROOT", str(tmp_path))
+    raw = yaml.safe_load(DEFINITIONS_YAML.read_text(encoding="utf-8"))
+    raw["outcome_schemes"]["ee2022"]["classes"]["durable"]["exit_reasons"].append("subsequent_asylum")
+    raw["outcome_schemes"]["ee2022"]["classes"]["semi_durable"]["exit_reasons"].remove(
+        "subsequent_asylum")
+    path = tmp_path / "hasa_durable.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    common = ["reproduce", "--stays", str(truth_stays_file), "--publication", "ee2022"]
+    assert main(common) == 0
+    default = tmp_path / "reports" / "reproduce" / "reproduce_ee2022.csv"
+    before = default.read_bytes()
+    assert main([*common, "--definitions", str(path)]) == 0
+    printed = capsys.readouterr().out
+    assert f"variant 'hasa_durable' from {path} (sha256 {sha256_of(path)})" in printed
+    assert default.read_bytes() == before
+    variant = pd.read_csv(tmp_path / "reports" / "reproduce" / "variants" / "hasa_durable"
+                          / "reproduce_ee2022.csv").set_index("figure_id")
+    assert variant.loc["ee2022.durable.share", "status"] == "differs under variant"
+    assert variant.loc["ee2022.leavers.all", "status"] == "match"
+    assert "deviation" not in set(variant["status"])
+    assert set(pd.read_csv(default)["definitions"]) == {"default"}

@@ -26,6 +26,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "reproduce": ("lvv_eval.cli.reproduce", "recompute the published figures and explain gaps"),
     "monitor": ("lvv_eval.cli.monitor", "monitor indicators per pilot at a list of dates"),
     "chain": ("lvv_eval.cli.chain", "link stays to the IND and DT&V extracts and reconcile outcomes"),
+    "sensitivity": ("lvv_eval.cli.sensitivity",
+                    "run a grid of definitions through the figures: specification curve"),
     "report": ("lvv_eval.cli.report", "run the parameterised notebooks into reports/<run_id>/"),
     "run": ("lvv_eval.cli.run", "the whole pipeline on the default data"),
 }

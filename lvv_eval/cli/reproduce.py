@@ -22,7 +22,13 @@ from lvv_eval.disclosure.published import MEASURE_KIND, check_matches
 from lvv_eval.errors import UserError
 from lvv_eval.measures.definitions import Definitions
 from lvv_eval.measures.indicators import compute_figure
-from lvv_eval.measures.reproduce import AGREES, format_table, load_published, reproduce_table
+from lvv_eval.measures.reproduce import (
+    AGREES,
+    DefinitionsVariant,
+    format_table,
+    load_published,
+    reproduce_table,
+)
 
 if TYPE_CHECKING:
     from lvv_eval.disclosure import CheckedTable, DisclosureGate
@@ -35,8 +41,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="publication key (kb2020, ppe2019, ee2022, or another figure-id prefix) or 'all'",
     )
     add_data_arguments(parser)
+    parser.add_argument("--variant", default=None, metavar="NAME",
+                        help="name of the definitions variant given with --definitions (default: "
+                             "the file's name without .yaml)")
     parser.add_argument("--out", type=path_argument, default=None,
-                        help="CSV to write (default: reports/reproduce/reproduce_<publication>.csv)")
+                        help="CSV to write (default: reports/reproduce/reproduce_<publication>.csv; "
+                             "with --definitions reports/reproduce/variants/<NAME>/...)")
     parser.add_argument("--show-definitions", action="store_true",
                         help="print each figure's definition in words")
     parser.add_argument("--check", action="store_true",
@@ -61,12 +71,15 @@ def run_cli(args: argparse.Namespace) -> int:
     if args.reconcile:
         return _run_reconcile(args, defs, stays, path, capacity, gate)
     published = load_published()
+    variant = DefinitionsVariant.of(args.definitions, args.variant) if args.definitions else None
     try:
         table = reproduce_table(stays, args.publication, defs, capacity, published,
-                                stays_source=source)
+                                stays_source=source, variant=variant)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
-    out = args.out or config.reports_dir() / "reproduce" / f"reproduce_{args.publication}.csv"
+    out = args.out or default_output(args.publication, variant)
+    if variant is not None and out.resolve() == variant.path.resolve():
+        raise UserError(f"{out} is the definitions file itself; name another --out")
     measures = {fid: spec.get("measure", "") for fid, spec in defs.indicators.items()}
     checked = gate.published_comparison(table, out.stem, measures,
                                         _bases(table, measures, defs, stays, capacity))
@@ -74,6 +87,8 @@ def run_cli(args: argparse.Namespace) -> int:
     gate.write_table(checked, out, extra=extra, record_root=out.parent)
     print(f"published vs computed ({args.publication}) from {source}, as written "
           f"(x: not shown, disclosure control)")
+    if variant is not None:
+        print(f"definitions: variant '{variant.name}' from {variant.path} (sha256 {variant.sha256})")
     print(format_table(checked.shown(), definitions=args.show_definitions))
     print(f"written: {out} ({checked.entry.status}; record: {out.parent / 'disclosure.html'})")
     if args.chain_verified:
@@ -145,6 +160,15 @@ def format_chain_verified(table: pd.DataFrame) -> str:
     return (f"\nchain-verified ({source}): figures that move when outcomes must be "
             f"{'confirmed by' if source == 'both' else 'read from'} the IND and DT&V registers\n"
             + shown.to_string(index=False, float_format=lambda v: f"{v:g}"))
+
+
+def default_output(publication: str, variant: DefinitionsVariant | None) -> Path:
+    """Where the table goes: reports/reproduce/, a variant in its own folder (never the default
+    file)."""
+    folder = config.reports_dir() / "reproduce"
+    if variant is not None:
+        folder = folder / "variants" / variant.name
+    return folder / f"reproduce_{publication}.csv"
 
 
 def _run_reconcile(args: argparse.Namespace, defs: Definitions, stays: pd.DataFrame,

@@ -23,12 +23,15 @@ from lvv_eval.config import SPECS_DIR
 from lvv_eval.measures.chain_choices import ChainVerification, chain_choices, with_choices
 from lvv_eval.measures.definitions_models import (
     CONDITION_KINDS,
+    DATA_CUT,
+    FIRST_ADMISSION,
     INPUT_MEASURES,
     LANGUAGES,
     MEASURE_NEEDS,
     OPERATORS,
     REQUIRED_WORDS,
     STATUSES,
+    UNIT_REDUCTIONS,
     USES_CAPACITY,
     DefinitionsFile,
     definitions_context,
@@ -38,8 +41,8 @@ from lvv_eval.specfiles import SpecFileError, read_mapping, validate_spec
 DEFINITIONS_YAML = SPECS_DIR / "definitions.yaml"
 
 __all__ = [
-    "CONDITION_KINDS", "DEFINITIONS_YAML", "INPUT_MEASURES", "LANGUAGES", "MEASURE_NEEDS",
-    "OPERATORS", "REQUIRED_WORDS", "STATUSES", "USES_CAPACITY", "Definitions", "DefinitionsError",
+    "CONDITION_KINDS", "DATA_CUT", "DEFINITIONS_YAML", "FIRST_ADMISSION", "INPUT_MEASURES", "LANGUAGES", "MEASURE_NEEDS",
+    "OPERATORS", "REQUIRED_WORDS", "STATUSES", "UNIT_REDUCTIONS", "USES_CAPACITY", "Definitions", "DefinitionsError",
     "load_definitions", "load_definitions_mapping",
 ]
 
@@ -107,6 +110,10 @@ class Definitions:
         ``prior_procedures_source=``, ``unverified_exit_reason=``), for the sensitivity grid."""
         return Definitions(raw=with_choices(self.raw, **choices), path=self.path)
 
+    @property
+    def censoring(self) -> Mapping[str, Any]:
+        return self.raw.get("censoring") or {}
+
 
 # ---------------------------------------------------------------------------------------------
 # loading and validation (the structure is declared in definitions_models.py)
@@ -148,19 +155,22 @@ def where_mask(stays: pd.DataFrame, conditions: Mapping[str, Any]) -> pd.Series:
     """Rows meeting every column condition (null values never meet a comparison)."""
     mask = pd.Series(True, index=stays.index)
     for column, cond in conditions.items():
-        (op, value), = cond.items()
-        col = stays[column]
-        if op == "is_null":
-            hit = col.isna() if value else col.notna()
-        elif op in ("in", "eq"):
-            values = value if isinstance(value, list) else [value]
-            hit = col.isin(values)
-        else:
-            ref = pd.Timestamp(value) if isinstance(value, date) else value
-            compare = {"gt": col.gt, "ge": col.ge, "lt": col.lt, "le": col.le}[op]
-            hit = compare(ref)
-        mask &= pd.Series(hit, index=stays.index).fillna(False).astype(bool)
+        for op, value in cond.items():
+            hit = _operator_hit(stays, stays[column], op, value)
+            mask &= pd.Series(hit, index=stays.index).fillna(False).astype(bool)
     return mask
+
+
+def _operator_hit(stays: pd.DataFrame, col: pd.Series, op: str, value: Any) -> Any:
+    if op == "is_null":
+        return col.isna() if value else col.notna()
+    if op in ("in", "eq"):
+        return col.isin(value if isinstance(value, list) else [value])
+    if value == FIRST_ADMISSION:
+        ref = stays.groupby("pilot", observed=True)["admission_date"].transform("min")
+    else:
+        ref = pd.Timestamp(value) if isinstance(value, date) else value
+    return {"gt": col.gt, "ge": col.ge, "lt": col.lt, "le": col.le}[op](ref)
 
 
 def population_mask(defs: Definitions, stays: pd.DataFrame, population: str) -> pd.Series:
@@ -192,19 +202,43 @@ def last_stay_per_person(stays: pd.DataFrame, ref: pd.Timestamp) -> pd.DataFrame
     return ordered.drop_duplicates("person_id", keep="last")
 
 
-def reduce_to_unit(
-    defs: Definitions, stays: pd.DataFrame, unit: str, ref: pd.Timestamp
-) -> pd.DataFrame:
-    """The counting units at ``ref``: stays as they are, or one row per person (last stay)."""
-    reduce = defs.units[unit]["reduce"]
+def first_stay_per_person(stays: pd.DataFrame, ref: pd.Timestamp) -> pd.DataFrame:
+    """Per person, the first stay admitted on or before ``ref`` (ties: the earliest exit)."""
+    admitted = stays[stays["admission_date"] <= ref]
+    ordered = admitted.sort_values(
+        ["person_id", "admission_date", "exit_date"], na_position="last", kind="stable"
+    )
+    return ordered.drop_duplicates("person_id", keep="first")
+
+
+def reduce_stays(stays: pd.DataFrame, reduce: str, ref: pd.Timestamp) -> pd.DataFrame:
+    """Stays reduced by a unit's ``reduce`` rule at ``ref`` (one of :data:`UNIT_REDUCTIONS`)."""
     if reduce == "last_stay_per_person":
         return last_stay_per_person(stays, ref)
+    if reduce == "first_stay_per_person":
+        return first_stay_per_person(stays, ref)
     return stays
 
 
+def reduce_to_unit(
+    defs: Definitions, stays: pd.DataFrame, unit: str, ref: pd.Timestamp
+) -> pd.DataFrame:
+    """The counting units at ``ref``: stays as they are, or one row per person (its last or its
+    first stay)."""
+    return reduce_stays(stays, defs.units[unit]["reduce"], ref)
+
+
+def base_status_date(defs: Definitions, base: str, ref: pd.Timestamp) -> pd.Timestamp:
+    """The date a base takes its status on: its own ``status_date``, or the indicator's ``ref``."""
+    on = defs.bases[base].get("status_date")
+    return ref if on is None else resolve_reference_date(defs, on)
+
+
 def base_mask(defs: Definitions, table: pd.DataFrame, base: str, ref: pd.Timestamp) -> pd.Series:
-    """Units that belong to the named base (denominator) on ``ref``."""
-    return stay_status(table, ref).isin(defs.bases[base]["status"]).astype(bool)
+    """Units that belong to the named base (denominator): status on ``ref`` (or the base's own
+    ``status_date``)."""
+    status_date = base_status_date(defs, base, ref)
+    return stay_status(table, status_date).isin(defs.bases[base]["status"]).astype(bool)
 
 
 def person_days(

@@ -34,10 +34,14 @@ from lvv_eval.schema import EXIT_REASONS, STAYS_COLUMNS, STAYS_DTYPES
 from lvv_eval.specfiles import NonEmptyStr, Problems, SpecModel, choices, one_of, reference
 
 STATUSES: tuple[str, ...] = ("not_admitted", "present", "left")
-UNIT_REDUCTIONS: tuple[str, ...] = ("none", "last_stay_per_person")
+UNIT_REDUCTIONS: tuple[str, ...] = ("none", "last_stay_per_person", "first_stay_per_person")
 BASE_WEIGHTS: tuple[str, ...] = ("person_days",)
 OPERATORS: tuple[str, ...] = ("in", "eq", "gt", "ge", "lt", "le", "is_null")
 CONDITION_KINDS: tuple[str, ...] = ("outcome", "known_at_reference", "where")
+# a comparison value that stands for each pilot's first admission date (in the table compared)
+FIRST_ADMISSION = "first_admission"
+# where follow-up ends in a censoring rule: the data cut, a reference date name or a date
+DATA_CUT = "data_cut"
 LANGUAGES: tuple[str, ...] = ("en", "nl")
 # report wording the code needs from the YAML's `words` section, per language
 REQUIRED_WORDS: tuple[str, ...] = (
@@ -47,6 +51,7 @@ REQUIRED_WORDS: tuple[str, ...] = (
     "quarantine_gap", "merged_gap", "stays_clean", "stays_no_trail", "outside_population",
     "admitted_after", "readmissions", "still_present", "left_before", "base",
     "condition_not_met", "computed", "published", "published_other_pilot", "difference",
+    "gap_variant",
 )
 # measure -> keys an indicator with that measure must have
 MEASURE_NEEDS: dict[str, tuple[str, ...]] = {
@@ -152,23 +157,31 @@ def value_problems(column: str, values: list[Any]) -> list[str]:
     return []
 
 
+Bound = float | dt.date | Literal["first_admission"]
+
+
 class ColumnCondition(SpecModel):
-    """Exactly one operator: ``{in: [..]}``, ``{eq: v}``, ``{gt|ge|lt|le: number or date}``,
-    ``{is_null: true|false}``."""
+    """One or more operators, all of which must hold: ``{in: [..]}``, ``{eq: v}``,
+    ``{gt|ge|lt|le: number, date or (for a date column) first_admission}`` (e.g. a range
+    ``{ge: 2019-01-01, lt: 2021-01-01}``), ``{is_null: true|false}``."""
 
     in_: list[Any] | None = Field(default=None, alias="in")
     eq: Any = None
-    gt: float | dt.date | None = None
-    ge: float | dt.date | None = None
-    lt: float | dt.date | None = None
-    le: float | dt.date | None = None
+    gt: Bound | None = None
+    ge: Bound | None = None
+    lt: Bound | None = None
+    le: Bound | None = None
     is_null: bool | None = None
 
     @model_validator(mode="after")
-    def _one_operator(self) -> ColumnCondition:
-        if len(self.model_fields_set) != 1:
-            raise ValueError(f"expected exactly one of {', '.join(OPERATORS)}")
+    def _some_operator(self) -> ColumnCondition:
+        if not self.model_fields_set:
+            raise ValueError(f"expected one or more of {', '.join(OPERATORS)} (all must hold)")
         return self
+
+    def bounds(self) -> dict[str, Any]:
+        """The comparison operators given, with their values."""
+        return {op: getattr(self, op) for op in ("gt", "ge", "lt", "le") if op in self.model_fields_set}
 
     def values(self) -> list[Any]:
         """The values compared by ``in`` or ``eq`` (empty for other operators)."""
@@ -180,9 +193,12 @@ class ColumnCondition(SpecModel):
 def _where_values(where: dict[str, ColumnCondition]) -> dict[str, ColumnCondition]:
     problems = Problems()
     for column, cond in where.items():
-        op = next(iter(cond.model_fields_set)).rstrip("_")
-        for text in value_problems(column, cond.values()):
-            problems.add((column, op), text)
+        for op in sorted(cond.model_fields_set & {"in_", "eq"}):
+            for text in value_problems(column, cond.values()):
+                problems.add((column, op.rstrip("_")), text)
+        for op, value in cond.bounds().items():
+            if value == FIRST_ADMISSION and STAYS_DTYPES[column] != "datetime64[ns]":
+                problems.add((column, op), f"{FIRST_ADMISSION!r} compares dates; {column} is not one")
     problems.raise_if_any("where")
     return where
 
@@ -199,9 +215,32 @@ class Unit(Labelled):
     reduce: UnitReduction
 
 
+def _date_or_reference(value: str | dt.date, info: ValidationInfo, extra: tuple[str, ...] = ()) -> str | dt.date:
+    names = ((info.context or {}).get("names") or {}).get("reference_dates")
+    if isinstance(value, str) and value not in extra and names is not None and value not in names:
+        raise ValueError(f"unknown reference date {value!r} (choose one of "
+                         f"{choices([*extra, *names])} or give a date)")
+    return value
+
+
 class Base(Labelled):
     status: list[Status] = Field(min_length=1)
     weight: Weight | None = None
+    status_date: Annotated[dt.date | str, AfterValidator(_date_or_reference)] | None = Field(
+        default=None, description="the date the status is taken on, when not the indicator's "
+                                  "reference date (a date or a reference date name)")
+
+
+def _censoring_end(value: str | dt.date, info: ValidationInfo) -> str | dt.date:
+    return _date_or_reference(value, info, (DATA_CUT,))
+
+
+class CensoringRule(Labelled):
+    """Where follow-up ends in the time-to-event analyses (the sensitivity grid varies it)."""
+
+    end: Annotated[dt.date | str, AfterValidator(_censoring_end)] = DATA_CUT
+    censor_exit_reasons: list[ExitReason] = Field(default_factory=list)
+    max_days: int | None = Field(default=None, gt=0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -257,11 +296,7 @@ class Condition(SpecModel):
 
 
 def _reference_date(value: str | dt.date, info: ValidationInfo) -> str | dt.date:
-    names = ((info.context or {}).get("names") or {}).get("reference_dates")
-    if isinstance(value, str) and names is not None and value not in names:
-        raise ValueError(f"unknown reference date {value!r} (choose one of {choices(names)} or "
-                         "give a date)")
-    return value
+    return _date_or_reference(value, info)
 
 
 def _period_start(value: str | dt.date) -> str | dt.date:
@@ -383,6 +418,8 @@ class DefinitionsFile(SpecModel):
     monitor: dict[str, MonitorIndicator] = Field(default_factory=dict)
     reconciliation: dict[str, ReconciliationStep] = Field(default_factory=dict)
     words: WordsByLanguage
+    censoring: dict[str, CensoringRule] = Field(
+        default_factory=dict, description="censoring rules of the time-to-event analyses")
     chain_verification: ChainVerification | None = Field(
         default=None, description="where outcomes and prior procedures come from (municipal "
                                   "records, the IND and DT&V registers, or both agreeing)")

@@ -3,7 +3,10 @@
 Each figure is computed from its indicator in the definitions file, compared with the published
 value under the figure's unit (counts to the unit, percentages to whole percents, soft figures
 in words as approximate targets), and given a status: match, deviation or not computable, with
-the definition in words in English and Dutch.
+the definition in words in English and Dutch. Computed under a *variant* of the definitions (a
+copy of ``definitions.yaml`` edited by a researcher), a figure that differs from the published
+one is not a failure to reproduce it but the variant's effect: its status is "differs under
+variant", and the table names the variant, its file and the file's sha256.
 
 Some published figures are inputs of the toolkit rather than results (the agreed places, read
 from the capacity file): their kind is ``input``, their data source the capacity file with its
@@ -24,6 +27,7 @@ import pandas as pd
 
 from lvv_eval import config
 from lvv_eval.capacity import capacity_provenance, load_capacity_file
+from lvv_eval.files import sha256_of
 from lvv_eval.measures.definitions import (
     INPUT_MEASURES,
     USES_CAPACITY,
@@ -36,17 +40,33 @@ from lvv_eval.measures.indicators import (
     describe_indicator,
 )
 
+VARIANT_STATUS = "differs under variant"
 # "input": an input of the toolkit (agreed places) equal to the published value, not computed
-STATUSES: tuple[str, ...] = ("match", "input", "deviation", "not computable")
+STATUSES: tuple[str, ...] = ("match", "input", "deviation", VARIANT_STATUS, "not computable")
 AGREES: tuple[str, ...] = ("match", "input")  # statuses of a figure that agrees with its source
 KINDS: tuple[str, ...] = ("computed", "input")
+DEFAULT_DEFINITIONS = "default"
 ROLES: tuple[str, ...] = ("hard", "soft", "context")
 TABLE_COLUMNS: tuple[str, ...] = (
     "figure_id", "publication", "pilot", "reference_date", "indicator", "role", "unit", "kind",
     "published", "published_value", "computed_value", "computed_rounded", "difference",
     "status", "detail", "reason_en", "reason_nl", "definition_en", "definition_nl",
-    "data_source",
+    "data_source", "definitions", "definitions_file", "definitions_sha256",
 )
+
+
+@dataclass(frozen=True)
+class DefinitionsVariant:
+    """A named variant of the definitions: the file it was read from and that file's sha256."""
+
+    name: str
+    path: Path
+    sha256: str
+
+    @classmethod
+    def of(cls, path: Path, name: str | None = None) -> DefinitionsVariant:
+        """The variant read from ``path`` (named after the file unless ``name`` is given)."""
+        return cls(name or path.stem, path, sha256_of(path))
 
 
 @dataclass(frozen=True)
@@ -140,6 +160,7 @@ def compare(
 def reproduce_figure(
     defs: Definitions, row: pd.Series, stays: pd.DataFrame, capacity: pd.DataFrame,
     stays_source: str = "stays table",
+    variant: DefinitionsVariant | None = None,
 ) -> dict[str, Any]:
     """One row of the reproduce table for one published figure (``stays_source`` says where the
     stays come from, for the ``data_source`` column)."""
@@ -160,7 +181,10 @@ def reproduce_figure(
     comparison = compare(defs, published, row["unit"], result)
     if kind == "input":
         comparison = as_input(comparison, capacity, spec.get("pilot", "all"))
-    reasons = {f"reason_{lang}": gap_reason(defs, spec, fid, row["role"], comparison.status, lang)
+    status = comparison.status
+    if variant is not None and status == "deviation":
+        status = VARIANT_STATUS
+    reasons = {f"reason_{lang}": gap_reason(defs, spec, fid, row["role"], status, lang, variant)
                for lang in ("en", "nl")}
     return out | reasons | {
         "kind": kind,
@@ -168,7 +192,7 @@ def reproduce_figure(
         "computed_value": result.value,
         "computed_rounded": comparison.computed_rounded,
         "difference": comparison.difference,
-        "status": comparison.status,
+        "status": status,
         "detail": comparison.detail,
         "definition_en": describe_indicator(defs, spec, "en"),
         "definition_nl": describe_indicator(defs, spec, "nl"),
@@ -198,10 +222,13 @@ def data_source(spec: Mapping[str, Any], kind: str, capacity: pd.DataFrame,
 
 
 def gap_reason(defs: Definitions, spec: Mapping[str, Any], figure_id: str, role: str, status: str,
-               lang: str) -> str:
-    """Why a figure does not match: its own ``gap_reason_<lang>`` or the role's general reason."""
+               lang: str, variant: DefinitionsVariant | None = None) -> str:
+    """Why a figure does not match: computed under a variant, the figure's own
+    ``gap_reason_<lang>``, or the role's general reason."""
     if status in AGREES:
         return ""
+    if status == VARIANT_STATUS and variant is not None:
+        return defs.words(lang)["gap_variant"].format(variant=variant.name)
     own = spec.get(f"gap_reason_{lang}")
     if own:
         return str(own)
@@ -216,9 +243,11 @@ def reproduce_table(
     capacity: pd.DataFrame | None = None,
     published: pd.DataFrame | None = None,
     stays_source: str = "stays table",
+    variant: DefinitionsVariant | None = None,
 ) -> pd.DataFrame:
     """Published versus computed for every figure of ``publication`` (a key such as kb2020, or
-    all); ``stays_source`` names the stays in the ``data_source`` column."""
+    all); ``stays_source`` names the stays in the ``data_source`` column, ``variant`` the
+    definitions when they are not the package's own."""
     defs = defs or load_definitions()
     capacity = capacity if capacity is not None else load_capacity_file()
     published = published if published is not None else load_published()
@@ -227,9 +256,13 @@ def reproduce_table(
         if publication not in known:
             raise ValueError(f"unknown publication {publication!r}; known: {', '.join(known)}")
         published = published[published["publication_key"] == publication]
-    rows = [reproduce_figure(defs, row, stays, capacity, stays_source)
+    rows = [reproduce_figure(defs, row, stays, capacity, stays_source, variant)
             for _, row in published.iterrows()]
     table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+    table["definitions"] = variant.name if variant is not None else DEFAULT_DEFINITIONS
+    table["definitions_file"] = str(variant.path if variant is not None else defs.path)
+    table["definitions_sha256"] = (variant.sha256 if variant is not None
+                                   else sha256_of(Path(defs.path)))
     table["status"] = pd.Categorical(table["status"], categories=list(STATUSES))
     table.attrs["capacity_file"] = capacity.attrs.get("path", "")
     return table
@@ -271,6 +304,8 @@ def format_table(table: pd.DataFrame, definitions: bool = False) -> str:
         text += (f"\n\nInputs, not computed from stays: {len(inputs)} figure(s) of agreed places, "
                  f"taken from {where} (status 'input' when equal to the publication)")
     summary = status_summary(table)
-    lines = [f"{role}: " + ", ".join(f"{summary.loc[role, s]} {s}" for s in STATUSES)
+    variant = "definitions" in table and set(table["definitions"]) != {DEFAULT_DEFINITIONS}
+    shown = [s for s in STATUSES if s != ("deviation" if variant else VARIANT_STATUS)]
+    lines = [f"{role}: " + ", ".join(f"{summary.loc[role, s]} {s}" for s in shown)
              for role in ROLES if role in summary.index]
     return text + "\n\n" + "\n".join(lines)
