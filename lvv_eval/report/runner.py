@@ -73,6 +73,7 @@ class NotebookRun:
     seconds: float
 
 
+@cache
 def versions() -> dict[str, str]:
     """Versions of Python and the packages a report depends on."""
     out = {"python": platform.python_version()}
@@ -319,7 +320,7 @@ def cache_key(plan: NotebookPlan, report: ReportPlan) -> str:
         "inputs": plan.inputs,
         "disclosure": {k: v for k, v in report.disclosure.items() if k != "exceptions"},
         "settings_files": report.settings_files,
-        "versions": versions(),
+        "versions": dict(versions()),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
