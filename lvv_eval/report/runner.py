@@ -297,8 +297,12 @@ def folder_hash(folder: Path) -> str:
 def notebook_inputs(plan: NotebookPlan, stays_path: Path) -> dict[str, str]:
     """sha256 of what a notebook reads: the stays file's folder (the ingest output with its
     audit trail), the definitions file, and every file or folder a parameter names."""
+    from lvv_eval.measures.definitions import DEFINITIONS_YAML
+
     out = {"stays_folder": f"{stays_path.parent}:{folder_hash(stays_path.parent)}"
            if stays_path.parent.is_dir() else "missing"}
+    if not plan.parameters.get("definitions"):  # the package's definitions file
+        out["definitions"] = f"{DEFINITIONS_YAML}:{sha256_of(DEFINITIONS_YAML)}"
     for name, value in plan.parameters.items():
         if not isinstance(value, str) or not value or name == "stays_path":
             continue
