@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import statsmodels.api as sm
 import statsmodels.formula.api as smf
 from scipy import stats
-from statsmodels.genmod import families
 
 from lvv_eval.analysis.caveats import DroppedRowsWarning, SmallCellWarning, warn_few_clusters
 from lvv_eval.analysis.inference import (
@@ -142,7 +142,7 @@ def fit_window_model(
     formula = model_formula(data, covariates, outcome)
     options: dict[str, Any] = {}
     if model == "logit":  # converged well past the default 1e-8 (cluster SEs of pilot dummies)
-        mod = smf.glm(formula, data=data, family=families.Binomial())
+        mod = smf.glm(formula, data=data, family=sm.families.Binomial())
         options = {"tol": 1e-12, "maxiter": 100}
     else:
         mod = smf.ols(formula, data=data)
