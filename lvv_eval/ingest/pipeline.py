@@ -33,6 +33,7 @@ from lvv_eval.ingest.chain.spec import load_chain_specs
 from lvv_eval.ingest.checks import check_skip_ids, loss_problems, strict_problems
 from lvv_eval.ingest.dedup import log_merges, merge_duplicates
 from lvv_eval.ingest.derive import derive_fields
+from lvv_eval.ingest.diagnose import date_findings
 from lvv_eval.ingest.errors import IngestError, locate
 from lvv_eval.ingest.inventory import take_inventory, unexpected_files
 from lvv_eval.ingest.mapping import (
@@ -41,6 +42,7 @@ from lvv_eval.ingest.mapping import (
     convert_fields,
     flag_invalid_categories,
     rename_to_fields,
+    spec_columns,
 )
 from lvv_eval.ingest.output import (
     chain_manifest,
@@ -52,7 +54,7 @@ from lvv_eval.ingest.output import (
 )
 from lvv_eval.ingest.pseudonymise import person_ids, resolve_key, stay_ids
 from lvv_eval.ingest.quarantine import build_quarantine, empty_quarantine, issue_details
-from lvv_eval.ingest.readers import RawTable, find_files, header_note, read_file, read_text
+from lvv_eval.ingest.readers import RawTable, find_files, footer_note, header_note, read_file, read_text
 from lvv_eval.ingest.repairs import REPAIRS_FILE, Repair, load_repairs, run_repairs
 from lvv_eval.ingest.rules import (
     RULES_FILE,
@@ -96,6 +98,8 @@ class _TableResult:
     validation: pd.DataFrame
     folded: pd.DataFrame = field(default_factory=pd.DataFrame)
     duplicates: pd.DataFrame = field(default_factory=pd.DataFrame)
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -157,6 +161,7 @@ def _process_table(table: RawTable, spec: SourceSpec, ctx: _Context, books: dict
         frame, duplicates = event_layout.drop_exact_duplicates(table.frame)
         table = replace(table, frame=frame)
     records, issues, fields, names = _harmonise(table, spec, ctx, books)
+    spec_problems, spec_warnings = date_findings(fields, issues, spec, names, table.file, table.sheet)
     owner = pd.Series(table.frame.index, index=table.frame.index)  # raw row -> row of its stay
     row_issues, row_fields, row_names = issues, fields, names  # per raw row, for quarantine details
     if spec.layout == "long":
@@ -181,7 +186,7 @@ def _process_table(table: RawTable, spec: SourceSpec, ctx: _Context, books: dict
     folded_rows = (owner != owner.index).to_numpy() & kept_owner
     folded = raw_meta[folded_rows].assign(_owner_row=table.frame["_row"].reindex(owner[folded_rows]).to_numpy())
     return _TableResult(records.loc[inside].drop(index=bad), quarantine, raw_meta[owner_out], conf.summary, folded,
-                        duplicates)
+                        duplicates, spec_problems, spec_warnings)
 
 
 def _non_participants(records: pd.DataFrame, spec: SourceSpec, skip: Collection[str]) -> pd.Series:
@@ -277,9 +282,10 @@ def _ingest_delivery(spec: SourceSpec, raw_dir: Path, ctx: _Context, progress: b
     for fs in spec.files:
         for path in find_files(raw_dir, fs, spec.path):
             rel = path.relative_to(raw_dir).as_posix()
-            tables = read_file(path, rel, fs, [*spec.columns, *spec.ignore_columns], spec.path.name)
+            tables = read_file(path, rel, fs, [*spec_columns(spec), *spec.ignore_columns], spec.path.name)
             declared = {s.name: s.header_row for s in fs.sheets}
             notes = [header_note(t, declared.get(t.sheet, fs.header_row)) for t in tables]
+            notes += [footer_note(t, spec.path.name) for t in tables]
             inputs.append({"file": rel, "source_spec": spec.path.name, "pilot": spec.pilot, "role": "delivery",
                            "sha256": sha256_of(path), "bytes": path.stat().st_size,
                            "rows": {t.sheet or "": len(t.frame) for t in tables},
@@ -296,6 +302,8 @@ def _ingest_delivery(spec: SourceSpec, raw_dir: Path, ctx: _Context, progress: b
                 quarantine_parts.append(res.quarantine)
                 validation_parts.append(res.validation)
                 valid_parts.append(res.records)
+                inputs[-1]["notes"].extend(res.warnings)
+                inputs[-1].setdefault("problems", []).extend(res.problems)
             if progress:
                 print(f"  {spec.pilot}: read {rel} ({sum(len(t.frame) for t in tables):,} rows)",
                       file=sys.stderr, flush=True)
@@ -459,7 +467,8 @@ def run_ingest(
     chain = ingest_chain(raw_dir, ctx.key, skip_steps=ctx.skip, progress=progress, specs_dir=chain_sources_dir)
     person_links = merge_person_links([x for x in links if len(x)], chain.tables["person_links"])
     limits = {s.pilot: (s.max_lost_share if max_lost_share is None else max_lost_share) for s in specs}
-    problems = loss_problems(accounting.per_file(), limits)
+    problems = [p for entry in inputs for p in entry.get("problems", ())]
+    problems += loss_problems(accounting.per_file(), limits)
     if strict:
         problems += strict_problems(quarantine) + strict_problems(chain.quarantine, by="source")
     warnings = run_warnings(files, changes, inputs)
