@@ -43,6 +43,11 @@ def clean_dir() -> Path:
     return data_root() / "data_clean"
 
 
+def user_specs_dir() -> Path:
+    """Source specs for the real deliveries, beside the data: ``$LVV_DATA_ROOT/specs/``."""
+    return data_root() / "specs"
+
+
 def reports_dir() -> Path:
     """Executed notebooks and report bundles."""
     return data_root() / "reports"
