@@ -2,7 +2,7 @@
 formats cannot read.
 
 :func:`date_findings` looks at each date column of a table after interpretation. When none of
-its filled values parses, the spec lacks the column's format: that is a problem (the ingest
+its filled values (at least :data:`MIN_VALUES`) parses, the spec lacks the column's format: that is a problem (the ingest
 fails, naming the column, the spec key and a format that parses the values seen). When most of
 them fail, a warning says the same.
 """
@@ -28,6 +28,7 @@ DUTCH_MONTHS: dict[str, int] = {
     "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9, "okt": 10, "nov": 11, "dec": 12,
 }
 MOST = 0.5  # share of a column's filled values that fail before a warning
+MIN_VALUES = 5  # fewer filled dates in a column: a data fault, not a format the spec lacks
 EXAMPLES = 3
 
 
@@ -58,13 +59,13 @@ def date_findings(fields: pd.DataFrame, issues: pd.DataFrame, spec: SourceSpec, 
     for fld in (f for f in DATE_FIELDS if f"unparsed:{f}" in issues and f in fields):
         bad = issues[f"unparsed:{fld}"].to_numpy(dtype=bool)
         filled = int(fields[fld].notna().sum())
-        if not filled or bad.sum() <= MOST * filled:
+        if filled < MIN_VALUES or bad.sum() <= MOST * filled:
             continue
         values = fields.loc[bad, fld].dropna().astype(str).unique()
         fmt, months = suggest_date_format(values, spec.month_names)
         column = names.get(fld, fld)
         where = locate(file, sheet or None, column=column)
-        tried = [f for f in spec.formats_for(fld)]
+        tried = list(dict.fromkeys(spec.formats_for(fld)))
         shown = ", ".join(repr(v) for v in values[:EXAMPLES])
         key = f"dates.columns.{column}" if column in spec.dates.columns or fld in spec.dates.columns else "dates.formats"
         fix = (f"'{fmt}' reads them: add it under {key} in source spec {spec.path.name}"

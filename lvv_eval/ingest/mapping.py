@@ -64,7 +64,7 @@ def check_columns(table: RawTable, spec: SourceSpec) -> None:
         raise IngestError(
             f"missing column: {where}, column '{missing[0]}' (all missing: {missing}) is required by "
             f"source spec {spec.path.name}. Row {table.header_row} holds {_listing(got)}."
-            f"{_column_hint(missing, got)} Restore the column or update the spec's 'columns'."
+            f"{_column_hint(missing, [c for c in got if c not in known])} Restore the column or update the spec's 'columns'."
         )
     if unexpected:
         raise IngestError(
@@ -80,7 +80,7 @@ def _listing(headers: list[str], limit: int = 12) -> str:
 
 
 def _column_hint(missing: list[str], got: list[str]) -> str:
-    """Close spellings of missing columns among the headers found, as a suggested fix."""
+    """Close spellings of missing columns among the unknown headers found, as a suggested fix."""
     pairs = [(m, difflib.get_close_matches(m, got, n=1, cutoff=0.6)) for m in missing]
     close = [f"'{m}' -> '{g[0]}'" for m, g in pairs if g]
     return f" Perhaps renamed: {', '.join(close)}." if close else ""

@@ -418,7 +418,7 @@ def date_from_name(rel: str, pattern: str, fmt: str, spec_name: str) -> str:
     match = re.search(pattern, name)
     if match is None:
         raise IngestError(f"{locate(rel)}: the file name does not match data_cut_date_from_name.pattern "
-                          f"{pattern!r} of source spec {spec_name}; rename the file or correct the pattern.")
+                          f"'{pattern}' of source spec {spec_name}; rename the file or correct the pattern.")
     text = match.groupdict().get("date") or match.group(1)
     try:
         return dt.datetime.strptime(text, fmt).date().isoformat()
