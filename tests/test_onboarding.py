@@ -275,3 +275,26 @@ def test_spec_draft_proposes_a_spec_that_spec_check_leads_to_completion(tmp_path
     problems = capsys.readouterr().out
     assert re.search(r"draft.yaml: pilot: unknown pilot 'TODO'", problems)
     assert main(["spec", "draft", str(delivery), "--out", str(out)]) == 2  # never over an existing file
+
+
+def test_the_guide_names_every_key_method_field_and_allowed_value():
+    """docs/SOURCE_SPECS.md goes stale when a key, a derive method, a field or a category is added
+    to the spec models without a word in the guide."""
+    from lvv_eval.ingest.spec_models import (
+        DERIVE_METHODS,
+        FIELDS,
+        LABEL_FIELDS,
+        DatesSpec,
+        FileSpec,
+        FooterSpec,
+        SourceSpec,
+        _allowed_values,
+    )
+
+    guide = GUIDE.read_text(encoding="utf-8")
+    keys = [f.alias or n for model in (SourceSpec, FileSpec, DatesSpec, FooterSpec)
+            for n, f in model.model_fields.items()]
+    missing = [k for k in [*keys, *DERIVE_METHODS, *FIELDS] if f"`{k}`" not in guide]
+    assert missing == []
+    values = [v for f in LABEL_FIELDS if f != "country_of_origin" for v in (_allowed_values(f) or [])]
+    assert [v for v in values if f"`{v}`" not in guide] == []
