@@ -177,7 +177,7 @@ def draft_spec(path: Path, raw_dir: Path | None = None) -> str:
     out += ["ignore_columns:   # TODO: map what belongs in the stays contract (see docs/SOURCE_SPECS.md)"]
     out += [f"  - {_q(h)}" for h in ignored] or ["  []"]
     if not stamp and "data_cut_date" not in columns.values():
-        out += ["constants:", f"  # data_cut_date: \"YYYY-MM-DD\"   # TODO: the date the delivery was drawn up"]
+        out += ["constants:", "  # data_cut_date: \"YYYY-MM-DD\"   # TODO: the date the delivery was drawn up"]
     out += _dates_block(found.frame, columns) + _labels_block(found.frame, columns)
     derive = []
     if "birth_date" in columns.values() and "age_at_admission" not in columns.values():

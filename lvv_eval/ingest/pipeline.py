@@ -55,7 +55,14 @@ from lvv_eval.ingest.output import (
 )
 from lvv_eval.ingest.pseudonymise import person_ids, resolve_key, stay_ids
 from lvv_eval.ingest.quarantine import build_quarantine, empty_quarantine, issue_details
-from lvv_eval.ingest.readers import RawTable, find_files, footer_note, header_note, read_file, read_text
+from lvv_eval.ingest.readers import (
+    RawTable,
+    find_files,
+    footer_note,
+    header_note,
+    read_file,
+    read_text,
+)
 from lvv_eval.ingest.repairs import REPAIRS_FILE, Repair, run_repairs
 from lvv_eval.ingest.rules import (
     RULES_FILE,
@@ -438,8 +445,7 @@ def run_ingest(
     sources_dir = specs_folder(sources_dir, synthetic)
     specs = load_specs(sources_dir)
     check_overlaps(raw_dir, specs)
-    if chain_sources_dir is None and sources_dir is not None and (sources_dir / "chain").is_dir():
-        chain_sources_dir = sources_dir / "chain"
+    chain_sources_dir = _chain_specs_dir(sources_dir, chain_sources_dir)
     capacity_file = Path(capacity_file) if capacity_file is not None else CAPACITY_YAML
     capacity = load_capacity_file(capacity_file)
     out_dir = check_out_dir(out_dir, [raw_dir, *([sources_dir] if sources_dir else [])], synthetic)
@@ -545,6 +551,13 @@ def run_warnings(files: list[dict], changes: pd.DataFrame, inputs: list[dict]) -
         lines.append(f"{len(stray)} file(s) under the raw folder match no source spec and were not read: "
                      f"{', '.join(stray[:5])}{' ...' if len(stray) > 5 else ''} (listed in manifest.json 'files')")
     return lines
+
+
+def _chain_specs_dir(sources_dir: Path | None, chain_sources_dir: Path | None) -> Path | None:
+    """The chain specs: the folder given, else a specs folder's ``chain/``, else the package's."""
+    if chain_sources_dir is None and sources_dir is not None and (sources_dir / "chain").is_dir():
+        return sources_dir / "chain"
+    return chain_sources_dir
 
 
 def _spec_hashes(sources_dir: Path | None, capacity_file: Path, chain_dir: Path | None) -> dict[str, str]:

@@ -8,8 +8,8 @@ by the raw headers, empty cells missing) plus the provenance columns ``_file``, 
 from __future__ import annotations
 
 import csv
-import difflib
 import datetime as dt
+import difflib
 import io
 import re
 from collections.abc import Collection

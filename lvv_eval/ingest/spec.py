@@ -1,7 +1,10 @@
 """Source specs: one YAML file per delivery layout (file pattern, reader, column and label maps).
 
-A spec is data. Adding a delivery layout means adding a YAML file to the sources folder; no
-reader code names a pilot. The structure of a spec is declared once in
+A spec is data. Adding a delivery layout means adding a YAML file to a specs folder; no reader
+code names a pilot. The guide for data managers, with every key and a worked example, is
+``docs/SOURCE_SPECS.md``. The package's ``sources/`` describe the SYNTHETIC default; the real
+deliveries' specs live beside the data (``$LVV_DATA_ROOT/specs/``, or ``--specs-dir``; see
+:func:`specs_folder`), with their vocabularies and an optional ``repairs.yaml`` of their own. The structure of a spec is declared once in
 :mod:`lvv_eval.ingest.spec_models` (:class:`SourceSpec`); :func:`load_spec` checks a file
 against it so that every typo in a spec is reported at once, each naming the spec file and the
 YAML path, never a silent default.
@@ -10,7 +13,8 @@ Keys of a spec (see ``lvv_eval/sources/*.yaml`` for the five deliveries):
 
 - ``name``, ``pilot`` (one of config.PILOTS), ``description``.
 - ``files``: list of ``{pattern (glob under the raw folder), reader: csv|excel, delimiter,
-  encoding, header_row (1-based), sheets: [{name, header_row, constants}], constants, several}``;
+  encoding, header_row (1-based), header_search_rows, sheets: [{name, header_row, constants}],
+  constants, several, footer: {rows, starts_with}, data_cut_date_from_name: {pattern, format}}``;
   ``several: true`` allows more than one file to match the pattern (default: one file).
 - ``max_lost_share``: the share of a table's rows that may be quarantined before the ingest
   fails (default :data:`DEFAULT_MAX_LOST_SHARE`).
@@ -24,7 +28,9 @@ Keys of a spec (see ``lvv_eval/sources/*.yaml`` for the five deliveries):
   vocabulary (own entries win); for a table in several languages add ``language: nl`` (the
   country table ``vocab/countries.yaml``, see :mod:`lvv_eval.vocabulary`).
 - ``flags``: ``{true: [...], false: [...], missing: [...]}`` for yes/no fields without labels.
-- ``dates``: ``{formats: [strptime formats], excel_serial: bool, month_names: {word: month}}``.
+- ``dates``: ``{formats: [strptime formats], columns: {column: [formats]}, excel_serial: bool,
+  month_names: {word: month}}``.
+- ``combine``: ``[{field, columns, separator}]``: a field written over several raw columns.
 - ``sentinels``: raw values meaning unknown (set missing by repair R_SENTINEL_TO_MISSING).
 - ``codebooks``: ``[{field, pattern, code_column, label_column, delimiter, encoding}]``.
 - ``recodes``: ``[{rule, field, map}]``: label -> label recodes run as the named repair (a
@@ -53,14 +59,14 @@ from lvv_eval.ingest.spec_models import (
     FIELDS,
     INT_FIELDS,
     LABEL_FIELDS,
+    REPAIRS_FILE,
     TEXT_FIELDS,
     CodebookSpec,
     FileSpec,
     RecodeSpec,
+    Repair,
     SheetSpec,
     SourceSpec,
-    REPAIRS_FILE,
-    Repair,
     load_repairs_file,
 )
 from lvv_eval.specfiles import read_mapping, read_yaml, validate_spec

@@ -16,8 +16,8 @@ long layout names exactly one event kind that opens a stay. The loaders are in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import re
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
