@@ -36,16 +36,8 @@ name: plain
 pilot: Rotterdam
 files:
   - {pattern: "plain/*.csv", reader: csv, constants: {registration_group: official}}
-columns:
-  Clientnr: source_id
-  Datum instroom: admission_date
-  Datum uitstroom: exit_date
-  Reden: exit_reason
-  Geslacht: sex
-  Geboortedatum: birth_date
-  24u: shelter_24h
-  Gezin: family
-  MRT: mrt_referred
+columns: {client: source_id, admitted: admission_date, left: exit_date, reason: exit_reason, sex: sex,
+          born: birth_date, shelter24: shelter_24h, family: family, mrt: mrt_referred}
 constants: {data_cut_date: "2022-07-01"}
 flags: {true: [J], false: [N]}
 labels:
@@ -55,7 +47,7 @@ derive:
   - {field: age_at_admission, method: age_from_birth_date}
   - {field: in_covenant, method: covenant_from_exclusion}
 """
-PLAIN = """Clientnr,Datum instroom,Datum uitstroom,Reden,Geslacht,Geboortedatum,24u,Gezin,MRT
+PLAIN = """client,admitted,left,reason,sex,born,shelter24,family,mrt
 RTM-1,2020-03-15,,,M,1980-05-12,J,N,N
 RTM-2,2020-01-10,2020-04-19,T,V,1975-11-03,N,N,J
 RTM-3,2019-06-01,2019-07-16,O,M,1990-01-01,J,N,N
@@ -298,3 +290,20 @@ def test_the_guide_names_every_key_method_field_and_allowed_value():
     assert missing == []
     values = [v for f in LABEL_FIELDS if f != "country_of_origin" for v in (_allowed_values(f) or [])]
     assert [v for v in values if f"`{v}`" not in guide] == []
+
+
+def test_footer_rows_are_left_out_by_count_and_by_first_word():
+    from lvv_eval.ingest.readers import drop_footer
+
+    frame = pd.DataFrame({"a": ["x", None, "TOTAAL", "y", "z"], "b": ["1", "Totaal: 3", None, "2", "3"],
+                          "_row": [2, 3, 4, 5, 6]}).astype({"a": "str", "b": "str"})
+    kept, dropped = drop_footer(frame, 1, ["totaal"])
+    assert list(kept["_row"]) == [2, 5] and dropped == 3
+    assert drop_footer(frame, 0, [])[1] == 0
+
+
+def test_header_search_rows_bounds_the_search_for_the_header(tmp_path):
+    spec = sd.SPEC.replace("encoding: cp1252", "encoding: cp1252\n    header_search_rows: 1")
+    message = _ingest_error(tmp_path, spec=spec, header="Overzicht\n\n" + sd.HEADER)
+    assert "on row 1 or the 1 rows after it" in message
+    assert "The spec's column names are on row 3: set header_row: 3" in message
