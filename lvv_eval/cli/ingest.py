@@ -46,6 +46,8 @@ def run_cli(args: argparse.Namespace) -> int:
                         sources_dir=args.specs_dir, workers=args.workers, raw_cells=args.raw_cells,
                         max_lost_share=args.max_lost_share, capacity_file=args.capacity)
     if not args.quiet:
+        specs = result.manifest["parameters"]["sources_dir"]
         print(f"wrote {len(result.stays):,} stays, {len(result.quarantine):,} quarantined rows and "
-              f"{len(result.changes):,} logged changes to {out}")
+              f"{len(result.changes):,} logged changes to {out} (source specs: "
+              f"{'the package' if specs == 'package' else specs})")
     return 0
