@@ -48,6 +48,12 @@ def user_specs_dir() -> Path:
     return data_root() / "specs"
 
 
+def review_dir() -> Path:
+    """Review material for data managers that is not for publication (per-stay tables, discrepancy
+    lists): microdata, kept apart from ``reports/``."""
+    return data_root() / "data_review"
+
+
 def reports_dir() -> Path:
     """Executed notebooks and report bundles."""
     return data_root() / "reports"

@@ -105,15 +105,16 @@ def test_a_new_layout_from_the_guide_gives_the_same_stays_as_the_plain_layout(ex
     assert main(["reproduce", "--publication", "all"]) == 0
 
 
-def test_run_forwards_the_specs_folder_and_skips_the_chain_without_extracts(example_root, tmp_path, capsys):
-    from lvv_eval.cli.run import chain_delivered, stage_steps
+def test_run_forwards_the_specs_folder(example_root, tmp_path, capsys):
+    from lvv_eval.cli.run import stage_steps
 
     elsewhere = tmp_path / "elsewhere"
     shutil.move(example_root / "specs", elsewhere)
     steps = dict(stage_steps(example_root / "data_raw", elsewhere))
     assert steps["ingest"][-2:] == ["--specs-dir", str(elsewhere)]
     assert main(["ingest", "--specs-dir", str(elsewhere), "--quiet"]) == 0
-    assert chain_delivered() is False
+    assert main(["ingest"]) == 2  # no specs in $LVV_DATA_ROOT/specs: the package's do not fit
+    assert "rotterdam_v2" not in capsys.readouterr().out
 
 
 def test_synthetic_deliveries_keep_the_package_specs(tmp_path, monkeypatch):

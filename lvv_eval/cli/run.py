@@ -9,7 +9,6 @@ deliveries in ``data_raw/``, or refuses with a message saying what it found.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from lvv_eval.cli.common import add_specs_dir_argument
@@ -31,7 +30,7 @@ def stage_steps(raw: Path | None = None, specs_dir: Path | None = None) -> list[
     return [
         ("ingest", ["--raw-dir", str(raw or synthetic_dir()), "--out-dir", str(clean_dir()), *specs]),
         ("reproduce", ["--publication", "all"]),
-        ("chain", []),
+        ("chain", ["--if-present"]),
         ("report", []),
     ]
 
@@ -59,15 +58,6 @@ def plan(fresh: bool) -> tuple[Path, bool]:
     return synthetic_dir(), fresh or not is_current(synthetic_dir())
 
 
-def chain_delivered() -> bool:
-    """Whether the last ingest into data_clean/ read chain extracts (its manifest says so)."""
-    try:
-        manifest = json.loads((clean_dir() / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return True  # unknown: let `lvv-eval chain` say what it finds
-    return bool((manifest.get("chain") or {}).get("delivered", True))
-
-
 def run_cli(args: argparse.Namespace) -> int:
     """Run synth (demo root, when the default data is absent or stale), ingest, reproduce and the
     report notebooks."""
@@ -81,9 +71,6 @@ def run_cli(args: argparse.Namespace) -> int:
     elif raw == synthetic_dir():
         print(f"run: the SYNTHETIC deliveries in {raw} are current (--fresh to redraw anyway)")
     for verb, verb_args in stage_steps(raw, args.specs_dir):
-        if verb == "chain" and not chain_delivered():
-            print("\nrun: no IND or DT&V extract among the deliveries: `lvv-eval chain` skipped", flush=True)
-            continue
         print(f"\n=== lvv-eval {verb} ===", flush=True)
         code = main([verb, *verb_args])
         if code:
