@@ -103,7 +103,7 @@ def rename_to_fields(frame: pd.DataFrame, spec: SourceSpec) -> tuple[pd.DataFram
     for raw, fld in spec.columns.items():
         out[fld] = frame[raw]
         names[fld] = raw
-    for entry in spec.combine:
+    for entry in getattr(spec, "combine", ()):
         out[entry.field] = combine_columns(frame, entry.columns, entry.separator)
         names[entry.field] = " + ".join(entry.columns)
     for meta in META_COLUMNS:
