@@ -308,3 +308,18 @@ def test_header_search_rows_bounds_the_search_for_the_header(tmp_path):
     message = _ingest_error(tmp_path, spec=spec, header="Overzicht\n\n" + sd.HEADER)
     assert "on row 1 or the 1 rows after it" in message
     assert "The spec's column names are on row 3: set header_row: 3" in message
+
+
+def test_spec_draft_matches_columns_best_first_and_finds_dates_in_names():
+    from lvv_eval.ingest.draft import date_in_name, match_fields
+
+    headers = ["Leeftijd bij instroom", "Startdatum", "Datum uit", "MRT datum", "Eerdere asielprocedure",
+               "Aantal vertrekprocedures", "Opmerking"]
+    assert match_fields(headers) == {
+        "Leeftijd bij instroom": "age_at_admission", "Startdatum": "admission_date", "Datum uit": "exit_date",
+        "MRT datum": "mrt_date", "Eerdere asielprocedure": "asylum_background",
+        "Aantal vertrekprocedures": "n_prior_departure_procedures"}
+    assert date_in_name("Overzicht LVV Utrecht 2022-07-01.xlsx")[1:] == (
+        r"(20[0-9]{2}-[0-9]{2}-[0-9]{2})", "%Y-%m-%d")
+    assert date_in_name("LVV peildatum 01-07-2022.xlsx")[0] == "01-07-2022"
+    assert date_in_name("export 20221399.csv") is None

@@ -32,32 +32,39 @@ ENCODINGS = ("utf-8", "cp1252")
 # words in a column header that point to a field (lower case; Dutch and English)
 FIELD_WORDS: dict[str, tuple[str, ...]] = {
     "source_id": ("clientnummer", "cliëntnummer", "clientnr", "client", "v-nummer", "vnummer", "id", "registratienummer"),
-    "admission_date": ("instroom", "instroomdatum", "start", "startdatum", "begin", "aanvang", "intake", "opname",
-                       "admission"),
-    "exit_date": ("uitstroom", "uitstroomdatum", "einde", "einddatum", "eind", "exit", "end"),
-    "exit_reason": ("uitstroomreden", "reden uitstroom", "uitstroom", "reden", "bestemming", "exit reason"),
-    "exclusion_reason": ("buiten doelgroep", "buiten convenant", "uitsluiting", "exclusion"),
+    "admission_date": ("instroom", "instroomdatum", "datum instroom", "start", "startdatum", "start opvang", "datum in",
+                       "begin", "aanvang", "intake", "opname", "admission"),
+    "exit_date": ("uitstroomdatum", "datum uitstroom", "einde", "einddatum", "einde opvang", "datum uit", "eind", "exit date",
+                  "end"),
+    "exit_reason": ("uitstroomreden", "reden uitstroom", "uitstroom", "uitstroomcode", "reden uit", "reden", "bestemming",
+                    "exit reason"),
+    "exclusion_reason": ("buiten doelgroep", "buiten convenant", "reden buiten convenant", "reden geen doelgroep",
+                         "uitsluiting", "exclusion"),
     "birth_date": ("geboortedatum", "geb.datum", "birth date", "date of birth"),
     "birth_year": ("geboortejaar", "birth year"),
-    "age_at_admission": ("leeftijd", "age"),
+    "age_at_admission": ("leeftijd", "leeftijd bij instroom", "age"),
     "sex": ("geslacht", "sekse", "sex", "gender"),
     "country_of_origin": ("land van herkomst", "herkomstland", "nationaliteit", "land", "country", "nationality"),
     "family": ("gezin", "gezinssituatie", "family"),
     "safe_country": ("veilig land", "safe country"),
-    "asylum_background": ("asielachtergrond", "asielverleden", "asylum"),
-    "n_prior_departure_procedures": ("eerdere vertrekprocedures", "vertrekprocedures", "departure procedures"),
+    "asylum_background": ("asielachtergrond", "asielverleden", "eerdere asielprocedure", "asiel eerder", "asylum"),
+    "n_prior_departure_procedures": ("eerdere vertrekprocedures", "aantal vertrekprocedures", "vertrekprocedures",
+                                     "departure procedures"),
     "shelter_24h": ("24 uur", "24-uurs", "24u", "opvang", "shelter"),
     "guidance_intensity": ("begeleiding", "begeleidingsintensiteit", "intensiteit", "guidance"),
     "scenario": ("scenario", "perspectief"),
     "scenario_date": ("datum scenario", "scenariodatum", "scenario date"),
     "mrt_referred": ("mrt", "mrt-aanmelding", "aanmelding mrt"),
     "mrt_date": ("datum mrt", "mrt datum"),
-    "mrt_conclusion": ("conclusie mrt", "advies mrt", "mrt advies", "mrt conclusie"),
-    "modified_date": ("laatst gewijzigd", "mutatiedatum", "gewijzigd", "modified"),
+    "mrt_conclusion": ("conclusie mrt", "advies mrt", "uitkomst mrt", "mrt uitkomst", "mrt advies", "mrt conclusie"),
+    "modified_date": ("laatst gewijzigd", "mutatiedatum", "gewijzigd", "vastgelegd op", "modified"),
     "data_cut_date": ("peildatum", "datum opmaak", "data cut"),
     "participates": ("deelname", "deelnemer", "participates"),
     "in_covenant": ("convenant", "binnen convenant"),
     "length_of_stay_days": ("verblijfsduur", "duur", "dagen", "length of stay"),
+    "event_type": ("gebeurtenis", "soort gebeurtenis", "event"),
+    "event_date": ("datum gebeurtenis", "datum"),
+    "event_value": ("uitkomst", "waarde"),
 }
 CUTOFF = 0.75
 
@@ -78,21 +85,28 @@ def _norm(text: str) -> str:
     return re.sub(r"[\s_()/.:-]+", " ", text.casefold()).strip()
 
 
-def match_field(header: str, taken: set[str]) -> str | None:
-    """The field a header names best (by the words of :data:`FIELD_WORDS`), not yet taken."""
+def field_score(header: str, fld: str) -> float:
+    """How well a header names a field (1 = one of its words exactly), by :data:`FIELD_WORDS`."""
     name = _norm(header)
-    best: tuple[float, str | None] = (0.0, None)
-    for fld, words in FIELD_WORDS.items():
-        if fld in taken:
-            continue
-        for word in words:
-            w = _norm(word)
-            score = 1.0 if name == w else difflib.SequenceMatcher(None, name, w).ratio()
-            if score < CUTOFF and re.search(rf"\b{re.escape(w)}\b", name):
-                score = CUTOFF + 0.1 * len(w) / max(len(name), 1)
-            if score > best[0]:
-                best = (score, fld)
-    return best[1] if best[0] >= CUTOFF else None
+    best = 0.0
+    for word in FIELD_WORDS[fld]:
+        w = _norm(word)
+        score = 1.0 if name == w else difflib.SequenceMatcher(None, name, w).ratio()
+        if score < CUTOFF and re.search(rf"\b{re.escape(w)}\b", name):
+            score = CUTOFF + 0.1 * len(w) / max(len(name), 1)
+        best = max(best, score)
+    return best
+
+
+def match_fields(headers: list[str]) -> dict[str, str]:
+    """Header -> field, best matches first, each field at most once (others unmatched)."""
+    pairs = sorted(((field_score(h, f), -i, h, f) for i, h in enumerate(headers) for f in FIELD_WORDS),
+                   reverse=True)
+    out: dict[str, str] = {}
+    for score, _, header, fld in pairs:
+        if score >= CUTOFF and header not in out and fld not in out.values():
+            out[header] = fld
+    return {h: out[h] for h in headers if h in out}
 
 
 def _header_row(rows: list[list[str]]) -> int:
@@ -141,6 +155,26 @@ def read_delivery(path: Path) -> Delivery:
     return Delivery("csv", encoding, delimiter, header, "", frame)
 
 
+# dates in file names: (regular expression with one group, its format)
+NAME_DATES: tuple[tuple[str, str], ...] = (
+    (r"(20[0-9]{6})", "%Y%m%d"), (r"(20[0-9]{2}-[0-9]{2}-[0-9]{2})", "%Y-%m-%d"),
+    (r"([0-9]{2}-[0-9]{2}-20[0-9]{2})", "%d-%m-%Y"),
+)
+
+
+def date_in_name(name: str) -> tuple[str, str, str] | None:
+    """(text, pattern, format) of the first date a file name holds, or None."""
+    for pattern, fmt in NAME_DATES:
+        found = re.search(pattern, name)
+        if found:
+            try:
+                pd.to_datetime(found.group(1), format=fmt)
+            except ValueError:
+                continue
+            return found.group(1), pattern, fmt
+    return None
+
+
 def _q(text: object) -> str:
     """A YAML scalar in double quotes."""
     return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -152,27 +186,25 @@ def draft_spec(path: Path, raw_dir: Path | None = None) -> str:
     path = Path(path)
     found = read_delivery(path)
     pattern = path.relative_to(raw_dir).as_posix() if raw_dir is not None else path.name
-    columns: dict[str, str] = {}
-    for header in found.frame.columns:
-        fld = match_field(header, set(columns.values()))
-        if fld is not None:
-            columns[header] = fld
+    columns = match_fields(list(found.frame.columns))
     ignored = [h for h in found.frame.columns if h not in columns]
     out = [f"# Draft source spec for {path.name}, proposed by `lvv-eval spec draft`. Edit every TODO,",
            "# check the column matches, then run `lvv-eval spec check` on this file.",
            "# The keys are described in docs/SOURCE_SPECS.md.",
            f"name: {_q(re.sub(r'[^a-z0-9]+', '_', path.stem.lower()).strip('_'))}",
            f"pilot: {TODO}   # one of {', '.join(PILOTS)}",
+           *(["layout: long   # TODO: a row per event: add events.kinds (docs/SOURCE_SPECS.md)"]
+             if "event_type" in columns.values() else []),
            "files:", f"  - pattern: {_q(pattern)}", f"    reader: {found.reader}"]
     if found.reader == "csv":
         out += [f"    delimiter: {_q(found.delimiter)}", f"    encoding: {found.encoding}",
                 f"    header_row: {found.header_row}"]
     else:
         out += [f"    sheets: [{{name: {_q(found.sheet)}, header_row: {found.header_row}}}]"]
-    stamp = re.search(r"(20\d{6})", path.stem)
+    stamp = date_in_name(path.name)
     if stamp:
-        out += [f"    data_cut_date_from_name: {{pattern: {_q('(20[0-9]{6})')}, format: {_q('%Y%m%d')}}}"
-                f"   # TODO: is {stamp.group(1)} in the name the data cut date?"]
+        out += [f"    data_cut_date_from_name: {{pattern: {_q(stamp[1])}, format: {_q(stamp[2])}}}"
+                f"   # TODO: is {stamp[0]} in the name the data cut date?"]
     out += ["columns:"] + [f"  {_q(h)}: {f}" for h, f in columns.items()]
     out += ["ignore_columns:   # TODO: map what belongs in the stays contract (see docs/SOURCE_SPECS.md)"]
     out += [f"  - {_q(h)}" for h in ignored] or ["  []"]
