@@ -323,3 +323,14 @@ def test_spec_draft_matches_columns_best_first_and_finds_dates_in_names():
         r"(20[0-9]{2}-[0-9]{2}-[0-9]{2})", "%Y-%m-%d")
     assert date_in_name("LVV peildatum 01-07-2022.xlsx")[0] == "01-07-2022"
     assert date_in_name("export 20221399.csv") is None
+
+
+def test_spec_check_with_a_raw_dir_says_whether_the_spec_fits_its_delivery(tmp_path, capsys):
+    raw, src = sd.write_delivery(tmp_path, spec=sd.SPEC.replace('formats: ["%d-%m-%Y"]', 'formats: ["%d.%m.%Y"]'))
+    spec = src / "demo.yaml"
+    assert main(["spec", "check", str(spec)]) == 0  # valid by itself
+    assert main(["spec", "check", str(spec), "--raw-dir", str(raw)]) == 1
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 and all(line.startswith(f"{spec}: file demo/d.csv, column 'Datum ") for line in lines)
+    assert all("'%d-%m-%Y' reads them" in line for line in lines)
+    assert not (tmp_path / "out").exists()  # nothing ingested

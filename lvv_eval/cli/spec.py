@@ -1,7 +1,8 @@
 """``lvv-eval spec``: check source specs without ingesting, or draft one from a delivered file.
 
 ``lvv-eval spec check [FILE ...]`` validates source specs (default: every spec of the specs
-folder the ingest would read) and prints one line per problem, naming the file and the key;
+folder the ingest would read) and prints one line per problem, naming the file and the key
+(with ``--raw-dir``: also whether each spec fits its delivery there, without ingesting);
 ``lvv-eval spec draft FILE`` prints (or writes, ``--out``) a starting spec for a delivered file.
 """
 
@@ -23,6 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     check.add_argument("files", nargs="*", type=path_argument, metavar="FILE",
                        help="source spec YAML files (default: every spec in the specs folder)")
     add_specs_dir_argument(check)
+    check.add_argument("--raw-dir", type=path_argument, default=None,
+                       help="also check that each spec fits its delivery in this folder (files found, header, "
+                            "columns, date formats) without ingesting")
     draft = sub.add_parser("draft", help="propose a starting source spec from a delivered file",
                            description="propose a starting source spec from a delivered file")
     draft.add_argument("file", type=path_argument, metavar="FILE", help="a delivered CSV or Excel file")
@@ -40,7 +44,7 @@ def run_cli(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from lvv_eval.ingest.spec import check_spec_files
 
-    files, lines = check_spec_files(args.files, args.specs_dir)
+    files, lines = check_spec_files(args.files, args.specs_dir, args.raw_dir)
     for line in lines:
         print(line)
     print(f"{len(files)} spec file(s) checked, {len(lines)} problem(s)", file=sys.stderr)

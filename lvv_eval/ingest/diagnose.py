@@ -4,16 +4,18 @@ formats cannot read.
 :func:`date_findings` looks at each date column of a table after interpretation. When none of
 its filled values (at least :data:`MIN_VALUES`) parses, the spec lacks the column's format: that is a problem (the ingest
 fails, naming the column, the spec key and a format that parses the values seen). When most of
-them fail, a warning says the same.
+them fail, a warning says the same. :func:`fit_problems` runs these checks, and the reader's,
+for ``lvv-eval spec check --raw-dir`` without ingesting.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import pandas as pd
 
-from lvv_eval.ingest.errors import locate
+from lvv_eval.ingest.errors import IngestError, locate
 from lvv_eval.ingest.spec_models import DATE_FIELDS, SourceSpec
 
 # formats tried when the spec's do not read a column (day first: Dutch deliveries)
@@ -76,3 +78,32 @@ def date_findings(fields: pd.DataFrame, issues: pd.DataFrame, spec: SourceSpec, 
                 f"{tried} (e.g. {shown}); {fix}")
         (problems if bad.sum() == filled else warnings).append(line)
     return problems, warnings
+
+
+def fit_problems(spec: SourceSpec, raw_dir: Path) -> list[str]:
+    """Whether a spec fits the deliveries in ``raw_dir``, without ingesting: every file found and
+    readable, its columns the spec's, its date columns read by the spec's formats; one line per
+    problem (the date warnings included)."""
+    from lvv_eval.ingest.mapping import check_columns, convert_fields, rename_to_fields, spec_columns
+    from lvv_eval.ingest.readers import find_files, read_file
+
+    lines: list[str] = []
+    for fs in spec.files:
+        try:
+            paths = find_files(raw_dir, fs, spec.path)
+        except IngestError as exc:
+            lines.append(str(exc))
+            continue
+        for path in paths:
+            rel = path.relative_to(raw_dir).as_posix()
+            try:
+                tables = read_file(path, rel, fs, [*spec_columns(spec), *spec.ignore_columns], spec.path.name)
+                for table in tables:
+                    check_columns(table, spec)
+                    fields, names = rename_to_fields(table.frame, spec)
+                    _, issues = convert_fields(fields, spec, table.constants)
+                    problems, warnings = date_findings(fields, issues, spec, names, table.file, table.sheet)
+                    lines += problems + warnings
+            except IngestError as exc:
+                lines.append(str(exc))
+    return lines

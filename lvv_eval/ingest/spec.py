@@ -161,9 +161,13 @@ def load_specs(sources_dir: Path | None = None,
     return [load_spec(p, dict(repair_actions)) for p in paths]
 
 
-def check_spec_files(files: Collection[Path], specs_dir: Path | None = None) -> tuple[list[Path], list[str]]:
+def check_spec_files(files: Collection[Path], specs_dir: Path | None = None,
+                     raw_dir: Path | None = None) -> tuple[list[Path], list[str]]:
     """Validate source spec files (default: every spec of the specs folder the ingest reads)
-    without ingesting; returns the files checked and one ``file: key: problem`` line per problem."""
+    without ingesting, and with ``raw_dir`` whether each fits its delivery there; returns the
+    files checked and one ``file: key: problem`` line per problem."""
+    from lvv_eval.ingest.diagnose import fit_problems
+
     paths = [Path(f) for f in files]
     if not paths:
         folder = specs_folder(specs_dir) or SOURCES_DIR
@@ -173,10 +177,10 @@ def check_spec_files(files: Collection[Path], specs_dir: Path | None = None) -> 
     lines: list[str] = []
     for path in paths:
         try:
-            load_spec(path)
+            spec = load_spec(path)
         except SpecError as exc:
-            if exc.path is None:
-                lines.append(f"{path}: {exc}")
-            else:
-                lines += [f"{path}: {p}" for p in exc.problems]
+            lines += [f"{path}: {p}" for p in exc.problems] if exc.path is not None else [f"{path}: {exc}"]
+            continue
+        if raw_dir is not None:
+            lines += [f"{path}: {p}" for p in fit_problems(spec, Path(raw_dir))]
     return paths, lines
