@@ -84,7 +84,12 @@ def fit_problems(spec: SourceSpec, raw_dir: Path) -> list[str]:
     """Whether a spec fits the deliveries in ``raw_dir``, without ingesting: every file found and
     readable, its columns the spec's, its date columns read by the spec's formats; one line per
     problem (the date warnings included)."""
-    from lvv_eval.ingest.mapping import check_columns, convert_fields, rename_to_fields, spec_columns
+    from lvv_eval.ingest.mapping import (
+        check_columns,
+        convert_fields,
+        rename_to_fields,
+        spec_columns,
+    )
     from lvv_eval.ingest.readers import find_files, read_file
 
     lines: list[str] = []
