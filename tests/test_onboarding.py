@@ -334,3 +334,11 @@ def test_spec_check_with_a_raw_dir_says_whether_the_spec_fits_its_delivery(tmp_p
     assert len(lines) == 2 and all(line.startswith(f"{spec}: file demo/d.csv, column 'Datum ") for line in lines)
     assert all("'%d-%m-%Y' reads them" in line for line in lines)
     assert not (tmp_path / "out").exists()  # nothing ingested
+
+
+def test_a_constant_date_the_spec_cannot_read_is_named_at_load_time(tmp_path):
+    text = sd.SPEC.replace('constants: {data_cut_date: "2022-07-01"}', 'constants: {data_cut_date: "1 juli 2022"}')
+    with pytest.raises(SpecError, match=r"demo.yaml: constants.data_cut_date: '1 juli 2022' is not a date in "
+                                        r"the spec's formats \['%d-%m-%Y', '%Y-%m-%d'\]"):
+        load_spec(_spec(tmp_path, text))
+    load_spec(_spec(tmp_path, text.replace("1 juli 2022", "01-07-2022")))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -473,6 +474,7 @@ class SourceSpec(IngestSpecModel):
         _check_age_derivation(problems, self)
         _check_date_columns(problems, self)
         _check_combine(problems, self)
+        _check_constant_dates(problems, self)
         problems.raise_if_any("source spec")
         return self
 
@@ -556,6 +558,31 @@ def _check_date_columns(problems: Problems, spec: SourceSpec) -> None:
         if fld not in DATE_FIELDS:
             problems.add(("dates", "columns", key), f"{key!r} is neither a raw column mapped to a date field "
                          f"nor a date field (date fields: {choices(DATE_FIELDS)})")
+
+
+def _check_constant_dates(problems: Problems, spec: SourceSpec) -> None:
+    """A date given as a constant must be readable by the spec's formats (else every row fails)."""
+    places: list[tuple[tuple[str | int, ...], dict[str, Any]]] = [(("constants",), spec.constants)]
+    for i, fs in enumerate(spec.files):
+        places.append((("files", i, "constants"), fs.constants))
+        places += [(("files", i, "sheets", j, "constants"), sh.constants) for j, sh in enumerate(fs.sheets)]
+    for loc, constants in places:
+        for fld, value in constants.items():
+            if fld in DATE_FIELDS and value is not None and not _reads_as_date(str(value), spec.formats_for(fld),
+                                                                                      spec.month_names):
+                problems.add((*loc, fld), f"{value!r} is not a date in the spec's formats "
+                             f"{list(dict.fromkeys(spec.formats_for(fld)))}; write it as YYYY-MM-DD")
+
+
+def _reads_as_date(text: str, formats: tuple[str, ...], month_names: Mapping[str, int]) -> bool:
+    text = " ".join(str(month_names.get(w.rstrip("."), w)) for w in text.lower().split())
+    for fmt in formats:
+        try:
+            datetime.strptime(text.strip(), fmt)
+        except ValueError:
+            continue
+        return True
+    return False
 
 
 def _check_combine(problems: Problems, spec: SourceSpec) -> None:
