@@ -22,8 +22,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import python_calamine as calamine
 
+from lvv_eval.config import SOURCES_DIR, user_specs_dir
 from lvv_eval.ingest.errors import IngestError, locate
 from lvv_eval.ingest.spec import FileSpec, SheetSpec
+from lvv_eval.provenance import check_marker
 
 META_COLUMNS: tuple[str, ...] = ("_file", "_sheet", "_row")
 HEADER_SEARCH_ROWS = 10  # rows searched for the header beyond the one the spec names
@@ -52,9 +54,13 @@ def find_files(raw_dir: Path, spec_file: FileSpec, spec_path: Path) -> list[Path
     """Files under ``raw_dir`` matching the spec's pattern; an error when there are none."""
     found = sorted(p for p in raw_dir.glob(spec_file.pattern) if p.is_file())
     if not found:
+        package = Path(spec_path).resolve().is_relative_to(SOURCES_DIR)
+        hint = (f" The package's specs describe the SYNTHETIC default: for real deliveries put your own specs in "
+                f"{user_specs_dir()} or name their folder with --specs-dir (docs/SOURCE_SPECS.md)."
+                if package and not check_marker(raw_dir).valid else "")
         raise IngestError(
             f"missing file: nothing in {raw_dir} matches '{spec_file.pattern}' (source spec "
-            f"{spec_path.name}). Put the delivery there or correct the pattern in the spec."
+            f"{spec_path.name}). Put the delivery there or correct the pattern in the spec.{hint}"
         )
     return found
 
