@@ -55,7 +55,7 @@ import pandas as pd
 import yaml
 
 from lvv_eval.config import NOTEBOOKS_DIR, clean_dir, reports_dir
-from lvv_eval.disclosure import CheckedCurves, CheckedTable, DisclosureGate
+from lvv_eval.disclosure import CheckedCurves, CheckedTable, DisclosureGate, Entry
 from lvv_eval.files import sha256_of
 from lvv_eval.report.notebook import (
     DISCLOSURE_SETTINGS,
@@ -352,12 +352,13 @@ class Report:
             f"{w['population']}: {self.population_label()}",
             f"{w['pilots']}: {pilots}",
             f"{w['scheme']}: {self.scheme_label()}",
-            f"{w['n']} = {_integer(n_value, self.lang)} {w['stays']}; {w['excluded']} "
-            f"{_integer(total, self.lang)}" + (f" ({parts_excluded})" if parts_excluded else ""),
+            self.gate.text(  # the counts pass the gate: a small one is not shown
+                f"{w['n']} = {_integer(n_value, self.lang)} {w['stays']}; {w['excluded']} "
+                f"{_integer(total, self.lang)}" + (f" ({parts_excluded})" if parts_excluded else "")),
         ]
         text = html.escape(". ".join(pieces) + ".")
         if extra:
-            text += " " + html.escape(extra)
+            text += " " + html.escape(self.gate.text(extra))
         if self.provenance in ("synthetic", "unknown"):
             text += f" <strong class='lvv-synthetic'>{html.escape(w[self.provenance])}</strong>"
         return f"<p class='lvv-note'>{text}</p>"
@@ -481,6 +482,13 @@ class Report:
         }
         index.write_text(json.dumps(listed, indent=2, ensure_ascii=False), encoding="utf-8")
         self.tables[name] = listed[name]
+        self.gate.record.add(Entry(
+            output=TABLES_INDEX, kind="index", status="unchecked" if self.gate.unchecked else "pass",
+            rules=["UNCHECKED"] if self.gate.unchecked else [], path=TABLES_INDEX,
+            synthetic=self.synthetic,
+            details=["the tables shown with their titles and notes; the counts in a note pass the "
+                     "gate's text check"]))
+        self.gate.save_record(self.folder)
 
 
 class Shown:

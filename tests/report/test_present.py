@@ -57,3 +57,13 @@ def test_every_column_of_the_standard_tables_has_dutch_and_english_words():
     specs = report_labels()["columns"]
     for name, spec in specs.items():
         assert spec.get("nl") and spec.get("en"), name
+
+
+def test_a_small_count_in_a_note_is_not_shown(stays, tmp_path):
+    from lvv_eval.report.present import Report
+
+    rep = Report("04_outcomes_by_pilot", {"lang": "en"}, folder=tmp_path,
+                 stays=stays.assign(in_covenant=True))
+    note = rep.note(n=4, excluded={"missing_covariates": 3})
+    assert "N = x stays" in note and "missing covariates (not in the model) x" in note
+    assert "N = 300 stays" in rep.note()

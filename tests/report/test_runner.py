@@ -111,7 +111,10 @@ def test_the_first_run_writes_pages_workbook_record_and_manifest(runs):
     assert manifest["versions"]["papermill"] and manifest["disclosure"]["status_counts"]
     record = json.loads((folder / "disclosure.json").read_text())
     outputs = {o["output"] for o in record["outputs"]}
-    assert {"01_tiny/01_tiny_counts", "02_tiny/02_tiny_counts.png", "tables.xlsx"} <= outputs
+    assert {"01_tiny/01_tiny_counts", "02_tiny/02_tiny_counts.png", "tables.xlsx",
+            "01_tiny/tables.json"} <= outputs
+    # only the notebooks' narrative is left for the output checker; nothing written ungated
+    assert {o["kind"] for o in record["outputs"] if o["status"] == "needs review"} <= {"notebook"}
 
 
 def test_every_table_in_the_html_has_its_note(runs):
