@@ -56,6 +56,7 @@ def combined_record(run: Path, stems: list[str], gate: DisclosureGate) -> Record
                 entry = Entry(**raw)
                 entry.output = f"{stem}/{entry.output}"
                 entry.path = f"{stem}/{entry.path}" if entry.path else ""
+                entry.sources = [f"{stem}/{source}" for source in entry.sources]
                 record.add(entry)
         rules = ["UNCHECKED"] if gate.unchecked else ["NARRATIVE"]
         record.add(_entry(gate, f"{stem}.html", "notebook", "unchecked" if gate.unchecked else "needs review",

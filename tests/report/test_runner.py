@@ -113,6 +113,8 @@ def test_the_first_run_writes_pages_workbook_record_and_manifest(runs):
     outputs = {o["output"] for o in record["outputs"]}
     assert {"01_tiny/01_tiny_counts", "02_tiny/02_tiny_counts.png", "tables.xlsx",
             "01_tiny/tables.json"} <= outputs
+    figure = next(o for o in record["outputs"] if o["output"] == "02_tiny/02_tiny_counts.png")
+    assert figure["sources"] == ["02_tiny/02_tiny_counts"]  # names in the run's record
     # only the notebooks' narrative is left for the output checker; nothing written ungated
     assert {o["kind"] for o in record["outputs"] if o["status"] == "needs review"} <= {"notebook"}
 
