@@ -12,13 +12,16 @@ column rather than hiding a gap.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from functools import cache
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import yaml
 
+from lvv_eval.config import PILOTS
 from lvv_eval.errors import UserError
 from lvv_eval.files import sha256_of
 from lvv_eval.ingest.accounting import CATEGORIES
@@ -35,6 +38,7 @@ COLUMN_CHANGE_COLUMNS: tuple[str, ...] = ("pilot", "column", "rule_id", "cells")
 VALIDATION_COLUMNS: tuple[str, ...] = ("rule_id", "rule", "severity", "items", "passes", "fails",
                                        "missing", "errors")
 MERGE_PREFIX = "M_"
+ALL = "all"  # the total level of a dimension in a table with margins
 
 
 class AuditTrailError(UserError):
@@ -241,3 +245,87 @@ def validation_results(trail: AuditTrail, lang: str = "nl") -> pd.DataFrame:
     table = v.copy()
     table["rule"] = _rule_text(table["rule_id"], lang)
     return table.reindex(columns=list(VALIDATION_COLUMNS))
+
+
+# ---------------------------------------------------------------------------------- for reports
+
+
+def for_pilots(table: pd.DataFrame, pilots: Sequence[str] = ()) -> pd.DataFrame:
+    """The rows of ``pilots`` (all when empty); rows of a register that is no pilot (the IND and
+    DT&V extracts) stay."""
+    if not pilots or "pilot" not in table.columns:
+        return table.reset_index(drop=True)
+    names = table["pilot"].astype("str")
+    keep = names.isin(list(pilots)) | ~names.isin(list(PILOTS))
+    return table[keep].reset_index(drop=True)
+
+
+def as_long(table: pd.DataFrame, keys: Sequence[str], columns: Sequence[str],
+            measure: str = "measure", value: str = "count") -> pd.DataFrame:
+    """A wide count table as one row per key and counted column (for the disclosure gate, whose
+    layout can then say that one column is the total of the others)."""
+    long = table.melt(id_vars=list(keys), value_vars=list(columns), var_name=measure,
+                      value_name=value)
+    long[measure] = pd.Categorical(long[measure], categories=list(columns))
+    return long.sort_values([*keys, measure], kind="stable").reset_index(drop=True)
+
+
+def as_wide(long: pd.DataFrame, keys: Sequence[str], measure: str = "measure",
+            value: str = "count") -> pd.DataFrame:
+    """The inverse of :func:`as_long` (on the gated table: the marker stays where it is)."""
+    wide = long.pivot(index=list(keys), columns=measure, values=value)
+    order = (list(long[measure].cat.categories) if isinstance(long[measure].dtype, pd.CategoricalDtype)
+             else list(dict.fromkeys(long[measure])))
+    wide = wide.reindex(columns=[c for c in order if c in wide.columns])
+    wide.columns.name = None
+    return wide.reset_index()
+
+
+def audit_view(table: pd.DataFrame, lang: str = "nl") -> pd.DataFrame:
+    """An audit table with its column names and coded values (roles, statuses, kinds, yes/no)
+    in ``lang``; rule ids, file names and numbers as they are."""
+    words = audit_labels(lang)
+    values = words["values"]
+    out = table.copy()
+    for col in out.columns:
+        if col in ("role", "status", "what", "kind", "severity") or out[col].dtype == bool:
+            out[col] = out[col].map(lambda v: values.get(str(v), v))
+    return out.rename(columns={c: words.get(c, c) for c in out.columns if isinstance(words.get(c), str)})
+
+
+def with_totals(table: pd.DataFrame, dims: Sequence[str], counts: Sequence[str],
+                total: str = ALL) -> pd.DataFrame:
+    """``table`` with a total row for every margin of its dimensions (``total`` in a dimension's
+    column: summed over it), so that the gate can show a margin where the cells are too small."""
+    parts = [table]
+    dims = list(dims)
+    for r in range(1, len(dims) + 1):
+        for summed in combinations(dims, r):
+            kept = [d for d in dims if d not in summed]
+            part = (table.groupby(kept, sort=True, observed=True)[list(counts)].sum().reset_index()
+                    if kept else table[list(counts)].sum().to_frame().T)
+            for d in summed:
+                part[d] = total
+            parts.append(part)
+    out = pd.concat(parts, ignore_index=True)
+    return out.reindex(columns=[*dims, *counts, *[c for c in table.columns
+                                                    if c not in dims and c not in counts]])
+
+
+def rule_crosstab(shown: pd.DataFrame, value: str, lang: str = "nl") -> pd.DataFrame:
+    """A gated table with margins (:func:`with_totals` over pilot and rule id) as rules by
+    pilots: what each rule does, then ``value`` per pilot and for all pilots, the total rule last."""
+    wide = shown.pivot(index="rule_id", columns="pilot", values=value)
+    pilots = [p for p in [*PILOTS, ALL] if p in wide.columns]
+    others = [p for p in wide.columns if p not in pilots]
+    wide = wide.reindex(columns=[*pilots[:-1], *others, pilots[-1]] if ALL in pilots else pilots + others)
+    order = sorted(i for i in wide.index if i != ALL) + ([ALL] if ALL in wide.index else [])
+    wide = wide.reindex(order)
+    words = audit_labels(lang)
+    texts = rule_labels(lang)
+    out = pd.DataFrame({words["rule_id"]: ["" if r == ALL else r for r in wide.index],
+                        words["rule"]: [texts.get(r, words["all_rules"] if r == ALL else r)
+                                        for r in wide.index]})
+    for col in wide.columns:
+        out[words["values"].get(col, col)] = wide[col].to_numpy()
+    return out
