@@ -16,6 +16,7 @@ import pandas as pd
 
 from lvv_eval import config
 from lvv_eval.capacity import load_capacity_file
+from lvv_eval.errors import UserError
 from lvv_eval.ingest.audit import AuditTrail  # the audit trail lives with ingest, which writes it
 from lvv_eval.measures.definitions import (
     LANGUAGES,
@@ -233,6 +234,27 @@ def recoded_units(
                     sheets.fillna("") if sheets is not None else pd.Series("", index=units.index),
                     units["source_row"].astype("Int64").fillna(-1).astype("int64"), strict=True)
     return pd.Series([k in keys for k in unit_keys], index=units.index, dtype=bool)
+
+
+def reconcilable_figures(defs: Definitions) -> list[str]:
+    """The figure ids a waterfall can be drawn for (measures count and share)."""
+    return [fid for fid, spec in defs.indicators.items() if spec["measure"] in RECONCILABLE_MEASURES]
+
+
+class FigureChoiceError(UserError, ValueError):
+    """A figure or pilot for a waterfall that does not exist or has no waterfall."""
+
+
+def check_figure_choice(defs: Definitions, figure_id: str, pilot: str = "") -> None:
+    """Raise :class:`FigureChoiceError` unless ``figure_id`` has a waterfall and ``pilot`` (empty:
+    the figure's own) is a pilot or ``all``; the message lists what may be chosen."""
+    choices = reconcilable_figures(defs)
+    if figure_id not in choices:
+        raise FigureChoiceError(f"figure_id={figure_id!r}: no waterfall for it in {defs.path.name}; "
+                                f"choose one of {', '.join(choices)}")
+    if pilot and pilot not in (*config.PILOTS, "all"):
+        raise FigureChoiceError(f"figure_pilot={pilot!r}: choose one of "
+                                f"{', '.join(config.PILOTS)}, all (or leave it empty)")
 
 
 def reconcile_figure(

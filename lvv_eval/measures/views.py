@@ -56,13 +56,19 @@ def _numeric(series: pd.Series) -> pd.Series:
     return series.astype("object").where(as_number.isna(), as_number)
 
 
+def labelled(table: pd.DataFrame, lang: str = "nl") -> pd.DataFrame:
+    """``table`` with its column names as headings in ``lang`` (names without a label kept)."""
+    names = view_labels(lang)["columns"]
+    return table.rename(columns={c: names.get(str(c), c) for c in table.columns})
+
+
 def reproduce_figures(shown: pd.DataFrame, lang: str = "nl") -> pd.DataFrame:
     """One row per published figure: published, computed (rounded to the figure's unit),
     difference and outcome, with roles and outcomes in ``lang``."""
     table = shown.reindex(columns=list(FIGURE_COLUMNS)).copy()
+    table["computed_rounded"] = table["computed_rounded"].map(_yes_no(lang))
     for col in ("computed_rounded", "difference"):
         table[col] = _numeric(table[col])
-    table["computed_rounded"] = table["computed_rounded"].map(_yes_no(lang))
     table["pilot"] = _values(table["pilot"], lang)
     table["role"] = _values(table["role"], lang)
     table["status"] = _values(table["status"], lang)
@@ -139,8 +145,8 @@ def plot_waterfall(shown: pd.DataFrame, lang: str = "nl", synthetic: bool = Fals
     ax.set_yticklabels([textwrap.fill(str(t), 60) for t in lines[f"label_{lang}"][::-1]], fontsize=8)
     ax.set_xlabel(words["waterfall_axis"])
     ax.set_xlim(left=0)
+    ax.grid(axis="y", visible=False)
     ax.set_title(words["waterfall_title"].format(figure_id=figure_id, pilot=pilot), fontsize=10)
-    ax.grid(axis="x", alpha=0.3)
     _stamp(fig, synthetic, words)
     fig.tight_layout()
     return fig
