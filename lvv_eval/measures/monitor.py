@@ -163,11 +163,12 @@ def monitor_over_time(
     rounds: Sequence[date] | None = None,
 ) -> pd.DataFrame:
     """One snapshot table for the monitor and the occupancy over time: every monitor indicator at
-    the monitor ``rounds`` (default: MONITOR_ROUNDS) and the occupancy indicators (present in the
-    covenant, agreed places, present as a percentage of them) on the first of every other month
-    from ``start`` to ``end``. Gated as one table, a count hidden at a round is hidden in the
+    the monitor ``rounds`` up to ``end`` (default: MONITOR_ROUNDS) and the occupancy indicators
+    (present in the covenant, agreed places, present as a percentage of them) on the first of
+    every other month from ``start`` to ``end``; ``at_round`` marks the rounds. Gated as one table, a count hidden at a round is hidden in the
     occupancy series too, so the two never reveal together what one hides."""
-    rounds = list(rounds) if rounds is not None else list(config.MONITOR_ROUNDS)
+    rounds = [d for d in (rounds if rounds is not None else config.MONITOR_ROUNDS)
+              if pd.Timestamp(d) <= pd.Timestamp(end)]
     at_rounds = monitor_snapshots(stays, rounds, defs, capacity, pilots)
     months = [d for d in month_starts(start, end) if d not in set(rounds)]
     between = monitor_snapshots(stays, months, defs, capacity, pilots, OCCUPANCY_INDICATORS)

@@ -31,6 +31,8 @@ REASON_COLUMNS: tuple[str, ...] = ("figure_id", "status", "definition", "reason"
 WATERFALL_VIEW_COLUMNS: tuple[str, ...] = ("label", "change", "remaining", "detail")
 # waterfall lines that are not counts of rows, stays or persons
 NOT_COUNTS: tuple[str, ...] = ("computed", "published", "difference")
+# decimals shown for a monitor indicator's value by its measure (counts are whole numbers)
+MEASURE_DECIMALS: dict[str, int] = {"percent_of_capacity": 1, "share": 1, "rate": 3, "mean": 1}
 
 
 @cache
@@ -158,25 +160,36 @@ def _stamp(fig: Figure, synthetic: bool, words: Mapping[str, str]) -> None:
                  fontsize=8, fontweight="bold")
 
 
+def _decimal_text(value: Any, decimals: int, lang: str) -> Any:
+    """A number that is not whole as text with ``decimals`` (decimal comma in Dutch); whole
+    numbers, missing values and markers as they are."""
+    if not isinstance(value, int | float) or isinstance(value, bool) or pd.isna(value) \
+            or float(value) == int(value):
+        return value
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".") if lang == "nl" else text
+
+
 def monitor_view(shown: pd.DataFrame, defs: Definitions, lang: str = "nl",
                  pilots: Sequence[str] | None = None) -> pd.DataFrame:
     """The monitor's snapshots (at the rounds, when the table of
     :func:`~lvv_eval.measures.monitor.monitor_over_time` marks them) as pilot and indicator
-    (labelled in ``lang``) by date: one column per date, values as the gate shows them."""
+    (labelled in ``lang``) by date: one column per date, values as the gate shows them
+    (percentages with one decimal, rates with three)."""
     table = shown.copy()
     if "at_round" in table.columns:
         table = table[table["at_round"].astype(bool)]
     table["pilot"] = table["pilot"].astype("str")
-    if pilots is not None:
-        table = table[table["pilot"].isin(list(pilots))]
-    order = {name: i for i, name in enumerate(defs.monitor)}
-    table["_order"] = table["indicator"].astype("str").map(order)
-    table["indicator"] = table["indicator"].astype("str").map(
-        lambda n: label(defs.monitor[n], lang) if n in defs.monitor else n)
+    if pilots:
+        table = table[table["pilot"].isin([*pilots, "all"])]
+    names = table["indicator"].astype("str")
+    table["_order"] = names.map({name: i for i, name in enumerate(defs.monitor)})
+    decimals = names.map(lambda n: MEASURE_DECIMALS.get(defs.monitor.get(n, {}).get("measure"), 2))
+    table["indicator"] = names.map(lambda n: label(defs.monitor[n], lang) if n in defs.monitor else n)
     table["date"] = pd.to_datetime(table["date"]).dt.date.astype("str")
-    table["value"] = _numeric(table["value"])
-    pilot_order = {p: i for i, p in enumerate([*config.PILOTS, "all"])}
-    table["_pilot"] = table["pilot"].map(pilot_order)
+    table["value"] = [_decimal_text(v, d, lang) for v, d in zip(_numeric(table["value"]), decimals,
+                                                                  strict=True)]
+    table["_pilot"] = table["pilot"].map({p: i for i, p in enumerate([*config.PILOTS, "all"])})
     wide = table.pivot(index=["_pilot", "pilot", "_order", "indicator"], columns="date",
                        values="value")
     wide = wide.sort_index().reset_index().drop(columns=["_pilot", "_order"])
@@ -199,13 +212,14 @@ def plot_occupancy(shown: pd.DataFrame, lang: str = "nl", synthetic: bool = Fals
     data["pilot"] = data["pilot"].astype("str")
     data["date"] = pd.to_datetime(data["date"])
     data["value"] = pd.to_numeric(data["value"], errors="coerce")
-    fig, ax = plt.subplots(figsize=(9, 4.8))
+    fig, ax = plt.subplots(figsize=(10, 4.8))
     for pilot in [p for p in config.PILOTS if p in set(data["pilot"])]:
         part = data[data["pilot"] == pilot].sort_values("date")
         colour = palette.get(pilot)
         present = part[part["indicator"].astype("str") == "present"]
         places = part[part["indicator"].astype("str") == "capacity"]
-        line, = ax.plot(present["date"], present["value"], label=pilot, color=colour, linewidth=1.8)
+        line, = ax.plot(present["date"], present["value"], label=pilot, color=colour, linewidth=1.8,
+                        marker="o", markersize=2.5)
         ax.plot(places["date"], places["value"], color=line.get_color(), linestyle="--",
                 linewidth=1.0, label="_nolegend_")
     if rounds is not None:
@@ -217,8 +231,26 @@ def plot_occupancy(shown: pd.DataFrame, lang: str = "nl", synthetic: bool = Fals
     ax.set_xlabel(words["date"])
     ax.set_ylabel(words["occupancy_axis"])
     ax.set_ylim(bottom=0)
+    ax.grid(axis="x", visible=False)
     ax.set_title(words["occupancy_title"], fontsize=10)
-    ax.legend(loc="upper left", fontsize=8, ncol=2)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     _stamp(fig, synthetic, words)
     fig.tight_layout()
     return fig
+
+
+def rounds_view(rounds: pd.DataFrame) -> pd.DataFrame:
+    """The table of :func:`~lvv_eval.measures.monitor.monitor_rounds` with its headings and
+    yes/no in its language."""
+    words = rounds.attrs["labels"]
+    out = rounds.copy()
+    out["date"] = pd.to_datetime(out["date"]).dt.date.astype("str")
+    out["published"] = out["published"].map({True: words["yes"], False: words["no"]})
+    return out.rename(columns={c: words[c] for c in out.columns if c in words})
+
+
+def for_pilots(shown: pd.DataFrame, pilots: Sequence[str] = ()) -> pd.DataFrame:
+    """The rows of ``pilots`` (every row when empty)."""
+    if not pilots:
+        return shown
+    return shown[shown["pilot"].astype("str").isin(list(pilots))].reset_index(drop=True)
