@@ -116,3 +116,27 @@ def test_a_stays_file_the_trail_does_not_record_is_refused(ingested, tmp_path):
 def test_an_unknown_language_is_refused():
     with pytest.raises(ValueError, match="lang='fr'"):
         audit.audit_labels("fr")
+
+
+def test_margins_sum_the_cells_and_the_crosstab_shows_them_by_rule_and_pilot(trail):
+    table = audit.quarantine_by_rule(trail, "en")
+    margins = audit.with_totals(table.drop(columns="rule"), ["pilot", "rule_id"], ["stays", "rows"])
+    inner = margins[(margins["pilot"] != audit.ALL) & (margins["rule_id"] != audit.ALL)]
+    assert len(inner) == len(table)
+    per_rule = margins[(margins["pilot"] == audit.ALL) & (margins["rule_id"] != audit.ALL)]
+    assert per_rule.set_index("rule_id")["stays"].to_dict() == \
+        table.groupby("rule_id")["stays"].sum().to_dict()
+    grand = margins[(margins["pilot"] == audit.ALL) & (margins["rule_id"] == audit.ALL)]
+    assert grand["rows"].tolist() == [len(trail.quarantine)]
+    cross = audit.rule_crosstab(margins, "stays", "en")
+    assert cross.shape == (table["rule_id"].nunique() + 1, 2 + table["pilot"].nunique() + 1)
+    assert cross.iloc[-1, -1] == grand["stays"].iloc[0]
+
+
+def test_long_and_wide_are_inverse(trail):
+    per_file = audit.row_accounting(trail)
+    keys = ["pilot", "file", "sheet"]
+    long = audit.as_long(per_file, keys, ["raw_rows", *CATEGORIES])
+    assert len(long) == len(per_file) * (1 + len(CATEGORIES))
+    back = audit.as_wide(long, keys)
+    assert back.equals(per_file[[*keys, "raw_rows", *CATEGORIES]].sort_values(keys).reset_index(drop=True))

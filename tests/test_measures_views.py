@@ -131,3 +131,20 @@ def test_reproduce_views_label_every_status_and_keep_every_figure(truth_stays, d
     assert gaps["reason"].str.len().gt(0).all()
     counts = views.status_counts(table, "en")
     assert counts.drop(columns=counts.columns[0]).to_numpy().sum() == len(table)
+
+
+def test_a_figure_without_a_waterfall_or_an_unknown_pilot_is_refused(defs):
+    from lvv_eval.measures.reconcile import (
+        FigureChoiceError,
+        check_figure_choice,
+        reconcilable_figures,
+    )
+
+    choices = reconcilable_figures(defs)
+    assert choices and all(defs.indicators[f]["measure"] in ("count", "share") for f in choices)
+    check_figure_choice(defs, choices[0], "Utrecht")
+    not_reconcilable = next(f for f in defs.indicators if f not in choices)
+    with pytest.raises(FigureChoiceError, match=f"figure_id='{not_reconcilable}'"):
+        check_figure_choice(defs, not_reconcilable)
+    with pytest.raises(FigureChoiceError, match="figure_pilot='Leiden'"):
+        check_figure_choice(defs, choices[0], "Leiden")
