@@ -148,3 +148,18 @@ def test_a_figure_without_a_waterfall_or_an_unknown_pilot_is_refused(defs):
         check_figure_choice(defs, not_reconcilable)
     with pytest.raises(FigureChoiceError, match="figure_pilot='Leiden'"):
         check_figure_choice(defs, choices[0], "Leiden")
+
+
+def test_no_heading_of_these_views_is_taken_for_a_report_column_with_another_meaning():
+    """The report shows a heading with the format (or hides it) of the report column of that
+    name: a heading such as 'kind' would vanish from the table."""
+    from lvv_eval.ingest.audit import audit_labels
+    from lvv_eval.report.present import report_labels
+
+    report_columns = report_labels()["columns"]
+    for lang in ("nl", "en"):
+        for headings in ({k: v for k, v in audit_labels(lang).items() if isinstance(v, str)},
+                         views.view_labels(lang)["columns"], monitor_rounds(lang).attrs["labels"]):
+            clashes = {code: text for code, text in headings.items()
+                       if text in report_columns and text != code}
+            assert not clashes, (lang, clashes)
