@@ -123,11 +123,11 @@ def waterfall_view(shown: pd.DataFrame, lang: str = "nl") -> pd.DataFrame:
 
 
 def plot_waterfall(shown: pd.DataFrame, lang: str = "nl", synthetic: bool = False,
-                   figure_id: str = "", pilot: str = "") -> Figure:
+                   figure_id: str = "", pilot: str = "", marker: str = "x") -> Figure:
     """The waterfall's count lines as floating bars: a bar from zero for the totals (raw rows,
     stays, the figure's base), a bar from what was there to what remains for each line that
-    removes something. A line whose numbers the gate did not show draws nothing. Read the values
-    on the x axis."""
+    removes something. A line whose numbers the gate did not show draws only the ``marker``. Read
+    the values on the x axis."""
     words = view_labels(lang)["figure"]
     lines = shown[~shown["step"].isin(NOT_COUNTS)].reset_index(drop=True)
     remaining = pd.to_numeric(lines["remaining"], errors="coerce")
@@ -135,7 +135,8 @@ def plot_waterfall(shown: pd.DataFrame, lang: str = "nl", synthetic: bool = Fals
     fig, ax = plt.subplots(figsize=(9, 0.42 * len(lines) + 1.6))
     for i in range(len(lines)):
         y, now = len(lines) - 1 - i, remaining.iloc[i]
-        if pd.isna(now):
+        if pd.isna(now):  # not shown by the gate: the marker, nothing drawn
+            ax.text(0, y, f" {marker}", va="center", fontsize=8, color="grey")
             continue
         before = remaining.iloc[i - 1] if i else None
         if change.iloc[i] == 0 or i == 0 or before is None or pd.isna(before):
