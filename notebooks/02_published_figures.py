@@ -69,7 +69,7 @@ counts = V.status_counts(shown, lang)
 rep.show_table(gate.table(counts, "reproduce_status", keys=[counts.columns[0]],
                           structural={c: "number of published figures" for c in counts.columns[1:]}),
                "reproduce_status", n=len(rep.all_stays), note=scope)
-rep.show_table(checked, "reproduce", view=V.labelled(V.reproduce_figures(shown, lang), lang),
+rep.show_table(checked, "reproduce", view=V.labelled(V.reproduce_figures(shown, lang, defs), lang),
                n=len(rep.all_stays), note=scope)
 
 # %% [markdown]

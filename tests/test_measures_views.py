@@ -163,3 +163,14 @@ def test_no_heading_of_these_views_is_taken_for_a_report_column_with_another_mea
             clashes = {code: text for code, text in headings.items()
                        if text in report_columns and text != code}
             assert not clashes, (lang, clashes)
+
+
+def test_published_values_in_dutch_words(defs):
+    qualifiers = defs.comparison["approximate_qualifiers"]
+    for qualifier, band in qualifiers.items():
+        said = views.published_words(defs, f"{qualifier} 40", "nl")
+        assert said.endswith(" 40") and qualifier not in said
+        assert said.split(" 40")[0] in band["label_nl"]
+        assert views.published_words(defs, f"{qualifier} 40", "en") == f"{qualifier} 40"
+    assert views.published_words(defs, "yes", "nl") == "ja"
+    assert views.published_words(defs, "1142", "nl") == "1142"

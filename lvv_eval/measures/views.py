@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 
 from lvv_eval import config
 from lvv_eval.measures.definitions import Definitions, label
-from lvv_eval.measures.reproduce import AGREES, STATUSES
+from lvv_eval.measures.reproduce import AGREES, STATUSES, parse_published_value
 
 LABELS_YAML = Path(__file__).with_name("labels.yaml")
 LANGUAGES: tuple[str, ...] = ("nl", "en")
@@ -64,10 +64,28 @@ def labelled(table: pd.DataFrame, lang: str = "nl") -> pd.DataFrame:
     return table.rename(columns={c: names.get(str(c), c) for c in table.columns})
 
 
-def reproduce_figures(shown: pd.DataFrame, lang: str = "nl") -> pd.DataFrame:
-    """One row per published figure: published, computed (rounded to the figure's unit),
-    difference and outcome, with roles and outcomes in ``lang``."""
+def published_words(defs: Definitions, text: str, lang: str = "nl") -> str:
+    """A published value in ``lang``: "about 40" as "ongeveer 40" (the qualifier's ``label_nl``
+    in the definitions file, its last alternative), "yes" as "ja"; numbers as they are."""
+    value = parse_published_value(defs, str(text))
+    if lang == "en":
+        return value.text
+    if value.boolean is not None:
+        return "ja" if value.boolean else "nee"
+    if value.qualifier is not None and value.number is not None:
+        said = defs.comparison["approximate_qualifiers"][value.qualifier].get("label_nl")
+        if said:
+            return f"{str(said).split('/')[-1].strip()} {value.number:g}"
+    return value.text
+
+
+def reproduce_figures(shown: pd.DataFrame, lang: str = "nl",
+                      defs: Definitions | None = None) -> pd.DataFrame:
+    """One row per published figure: published (in words of ``lang`` with ``defs``), computed
+    (rounded to the figure's unit), difference and outcome, with roles and outcomes in ``lang``."""
     table = shown.reindex(columns=list(FIGURE_COLUMNS)).copy()
+    if defs is not None:
+        table["published"] = table["published"].map(lambda t: published_words(defs, t, lang))
     table["computed_rounded"] = table["computed_rounded"].map(_yes_no(lang))
     for col in ("computed_rounded", "difference"):
         table[col] = _numeric(table[col])
