@@ -87,7 +87,7 @@ def reproduce_figures(shown: pd.DataFrame, lang: str = "nl",
     if defs is not None:
         table["published"] = table["published"].map(lambda t: published_words(defs, t, lang))
     table["computed_rounded"] = table["computed_rounded"].map(_yes_no(lang))
-    for col in ("computed_rounded", "difference"):
+    for col in ("published", "computed_rounded", "difference"):
         table[col] = _numeric(table[col])
     table["pilot"] = _values(table["pilot"], lang)
     table["role"] = _values(table["role"], lang)
