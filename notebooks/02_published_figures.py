@@ -94,7 +94,7 @@ waterfall = reconcile_figure(figure_id, rep.all_stays, pilot=figure_pilot or Non
                              capacity=capacity, trail=AuditTrail.beside(rep.stays_path))
 name = f"waterfall_{figure_id}_{waterfall.attrs['pilot']}"
 steps = gate.waterfall(waterfall, name)
-rep.show_table(steps, name, view=V.labelled(V.waterfall_view(steps.shown(), lang), lang),
+rep.show_table(steps, name, view=V.labelled(V.waterfall_view(steps.shown(), lang, defs, figure_id), lang),
                n=len(rep.all_stays), note=scope)
 rep.show_figure(V.plot_waterfall(steps.shown(), lang, rep.synthetic, figure_id,
                                  waterfall.attrs["pilot"]),

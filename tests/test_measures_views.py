@@ -174,3 +174,20 @@ def test_published_values_in_dutch_words(defs):
         assert views.published_words(defs, f"{qualifier} 40", "en") == f"{qualifier} 40"
     assert views.published_words(defs, "yes", "nl") == "ja"
     assert views.published_words(defs, "1142", "nl") == "1142"
+
+
+def test_waterfall_details_in_dutch(truth_stays, defs):
+    from lvv_eval.measures.definitions import label
+
+    fid = "ee2022.durable.share"
+    waterfall = reconcile_figure(fid, truth_stays, defs=defs, capacity=load_capacity_file())
+    nl = views.waterfall_view(waterfall, "nl", defs, fid)
+    en = views.waterfall_view(waterfall, "en", defs, fid)
+    assert en["detail"].tolist() == waterfall["detail"].fillna("").tolist()
+    spec = defs.indicators[fid]
+    steps = waterfall["step"]
+    assert set(nl.loc[steps.str.startswith("population:"), "detail"]) == {
+        label(defs.populations[spec["population"]], "nl")}
+    assert set(nl.loc[steps.str.startswith("base:"), "detail"]) == {label(defs.bases[spec["base"]], "nl")}
+    changed = nl["detail"] != en["detail"]
+    assert changed.sum() >= 3 and not nl.loc[changed, "detail"].str.contains("of which|audit trail").any()

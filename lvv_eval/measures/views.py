@@ -8,6 +8,7 @@ module; definitions, reasons, waterfall lines and indicator names from the defin
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Mapping, Sequence
 from functools import cache
@@ -128,16 +129,41 @@ def status_counts(shown: pd.DataFrame, lang: str = "nl") -> pd.DataFrame:
     return counts.reset_index()
 
 
-def waterfall_view(shown: pd.DataFrame, lang: str = "nl") -> pd.DataFrame:
-    """The reconciliation waterfall's lines in ``lang``: what each removes and what remains."""
+def waterfall_view(shown: pd.DataFrame, lang: str = "nl", defs: Definitions | None = None,
+                   figure_id: str = "") -> pd.DataFrame:
+    """The reconciliation waterfall's lines in ``lang``: what each removes and what remains; with
+    ``defs`` and ``figure_id`` the details (population, base, recoded solutions) in ``lang`` too."""
     table = pd.DataFrame({
         "label": shown[f"label_{lang}"],
         "change": _numeric(shown["change"]),
         "remaining": _numeric(shown["remaining"]),
-        "detail": shown["detail"].fillna(""),
+        "detail": [_detail(step, str(d), lang, defs, figure_id)
+                   for step, d in zip(shown["step"], shown["detail"].fillna(""), strict=True)],
     }, columns=list(WATERFALL_VIEW_COLUMNS))
     table["change"] = table["change"].map(lambda v: "" if isinstance(v, float) and v == 0 else v)
     return table.reset_index(drop=True)
+
+
+_RECODED = re.compile(r"^(\S+) in the base, of which (\S+) now outside the figure and (\S+) inside$")
+_MISMATCH = re.compile(r"^MISMATCH: the stays table holds (\S+)$")
+
+
+def _detail(step: str, detail: str, lang: str, defs: Definitions | None, figure_id: str) -> str:
+    """A waterfall line's detail (written in English by the reconciliation) in ``lang``."""
+    if lang == "en" or not detail:
+        return detail
+    words = view_labels(lang)["waterfall_detail"]
+    spec = defs.indicators.get(figure_id, {}) if defs is not None else {}
+    if step.startswith("population:") and spec.get("population") in defs.populations:
+        return label(defs.populations[spec["population"]], lang)
+    if step.startswith("base:") and spec.get("base") in defs.bases:
+        return label(defs.bases[spec["base"]], lang)
+    recoded, mismatch = _RECODED.match(detail), _MISMATCH.match(detail)
+    if recoded:
+        return words["temporary_recoded"].format(n=recoded[1], outside=recoded[2], inside=recoded[3])
+    if mismatch:
+        return words["mismatch"].format(n=mismatch[1])
+    return words.get(detail, detail)
 
 
 def plot_waterfall(shown: pd.DataFrame, lang: str = "nl", synthetic: bool = False,
