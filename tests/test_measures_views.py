@@ -191,3 +191,11 @@ def test_waterfall_details_in_dutch(truth_stays, defs):
     assert set(nl.loc[steps.str.startswith("base:"), "detail"]) == {label(defs.bases[spec["base"]], "nl")}
     changed = nl["detail"] != en["detail"]
     assert changed.sum() >= 3 and not nl.loc[changed, "detail"].str.contains("of which|audit trail").any()
+
+
+def test_the_monitor_over_time_before_the_first_round_is_the_series_alone(truth_stays, defs):
+    before = pd.Timestamp(config.MONITOR_ROUNDS[0]) - pd.Timedelta(days=1)
+    table = monitor_over_time(truth_stays, "2019-01-01", before, defs, load_capacity_file())
+    assert not table["at_round"].any() and len(table)
+    assert pd.api.types.is_datetime64_any_dtype(table["date"]) and (table["date"] <= before).all()
+    assert views.monitor_view(table, defs, "nl").empty

@@ -174,6 +174,7 @@ def monitor_over_time(
     between = monitor_snapshots(stays, months, defs, capacity, pilots, OCCUPANCY_INDICATORS)
     between["indicator"] = between["indicator"].astype(at_rounds["indicator"].dtype)
     table = pd.concat([at_rounds, between], ignore_index=True)
+    table["date"] = pd.to_datetime(table["date"]).astype("datetime64[ns]")
     table = table.sort_values(["date", "pilot", "indicator"], kind="stable").reset_index(drop=True)
     table["at_round"] = table["date"].isin(pd.to_datetime(rounds))
     return table
