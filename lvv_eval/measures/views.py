@@ -154,9 +154,9 @@ def _detail(step: str, detail: str, lang: str, defs: Definitions | None, figure_
         return detail
     words = view_labels(lang)["waterfall_detail"]
     spec = defs.indicators.get(figure_id, {}) if defs is not None else {}
-    if step.startswith("population:") and spec.get("population") in defs.populations:
+    if spec and step.startswith("population:") and spec.get("population") in defs.populations:
         return label(defs.populations[spec["population"]], lang)
-    if step.startswith("base:") and spec.get("base") in defs.bases:
+    if spec and step.startswith("base:") and spec.get("base") in defs.bases:
         return label(defs.bases[spec["base"]], lang)
     recoded, mismatch = _RECODED.match(detail), _MISMATCH.match(detail)
     if recoded:
