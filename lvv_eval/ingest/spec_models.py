@@ -625,6 +625,7 @@ class Rule(SpecModel):
 
     id: NonEmptyStr
     label: NonEmptyStr
+    label_nl: str = Field(default="", description="the label in Dutch (reports; English when empty)")
     severity: Severity
     expression: NonEmptyStr
 
@@ -667,6 +668,7 @@ class Repair(SpecModel):
 
     id: NonEmptyStr
     label: str = ""
+    label_nl: str = Field(default="", description="the label in Dutch (reports; English when empty)")
     stage: Stage
     action: Action | None = None
     when: str | None = None

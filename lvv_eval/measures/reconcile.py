@@ -9,9 +9,7 @@ how many remain, so a researcher can explain a gap with a municipality's own cou
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -19,7 +17,7 @@ import pandas as pd
 from lvv_eval import config
 from lvv_eval.capacity import load_capacity_file
 from lvv_eval.errors import UserError
-from lvv_eval.files import sha256_of
+from lvv_eval.ingest.audit import AuditTrail  # the audit trail lives with ingest, which writes it
 from lvv_eval.measures.definitions import (
     LANGUAGES,
     Definitions,
@@ -39,52 +37,6 @@ WATERFALL_COLUMNS: tuple[str, ...] = ("step", "label_en", "label_nl", "change", 
                                       "detail")
 RECONCILABLE_MEASURES: tuple[str, ...] = ("count", "share")
 RULE_COLUMN_CANDIDATES: tuple[str, ...] = ("rule_id", "rule_ids", "rules", "rule")
-
-
-class AuditTrailError(UserError):
-    """The stays file has no ingest audit trail that belongs to it."""
-
-
-class AuditTrail:
-    """Ingest's audit tables for one data_clean folder (each may be absent)."""
-
-    def __init__(self, clean_dir: Path):
-        self.clean_dir = clean_dir
-        self.changes = _read_parquet(clean_dir / "changes.parquet")
-        self.quarantine = _read_parquet(clean_dir / "quarantine.parquet")
-        manifest = clean_dir / "manifest.json"
-        self.manifest: dict[str, Any] | None = (
-            json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else None
-        )
-
-    @classmethod
-    def beside(cls, stays_path: Path) -> AuditTrail:
-        """The audit trail the ingest wrote beside ``stays_path``; an error unless that ingest
-        manifest records exactly this stays file (so a waterfall never mixes two datasets)."""
-        stays_path = Path(stays_path)
-        trail = cls(stays_path.parent)
-        if not trail.available:
-            raise AuditTrailError(
-                f"{stays_path}: no ingest audit trail beside it (manifest.json, changes.parquet, "
-                f"quarantine.parquet), so the waterfall cannot name raw rows; reconcile the "
-                f"stays.parquet that `lvv-eval ingest` wrote")
-        recorded = (trail.manifest or {}).get("output_sha256", {}).get(stays_path.name)
-        if recorded != sha256_of(stays_path):
-            raise AuditTrailError(
-                f"{stays_path}: the manifest.json beside it does not record this file "
-                f"({'another stays file' if recorded else 'no output hashes'}); the audit trail "
-                f"belongs to other data. Re-run `lvv-eval ingest` to get a matching trail")
-        return trail
-
-    @property
-    def available(self) -> bool:
-        """Whether all three audit tables are present."""
-        return (self.changes is not None and self.quarantine is not None
-                and self.manifest is not None)
-
-
-def _read_parquet(path: Path) -> pd.DataFrame | None:
-    return pd.read_parquet(path) if path.exists() else None
 
 
 def _rule_column(table: pd.DataFrame, name: str) -> str:
@@ -282,6 +234,27 @@ def recoded_units(
                     sheets.fillna("") if sheets is not None else pd.Series("", index=units.index),
                     units["source_row"].astype("Int64").fillna(-1).astype("int64"), strict=True)
     return pd.Series([k in keys for k in unit_keys], index=units.index, dtype=bool)
+
+
+def reconcilable_figures(defs: Definitions) -> list[str]:
+    """The figure ids a waterfall can be drawn for (measures count and share)."""
+    return [fid for fid, spec in defs.indicators.items() if spec["measure"] in RECONCILABLE_MEASURES]
+
+
+class FigureChoiceError(UserError, ValueError):
+    """A figure or pilot for a waterfall that does not exist or has no waterfall."""
+
+
+def check_figure_choice(defs: Definitions, figure_id: str, pilot: str = "") -> None:
+    """Raise :class:`FigureChoiceError` unless ``figure_id`` has a waterfall and ``pilot`` (empty:
+    the figure's own) is a pilot or ``all``; the message lists what may be chosen."""
+    choices = reconcilable_figures(defs)
+    if figure_id not in choices:
+        raise FigureChoiceError(f"figure_id={figure_id!r}: no waterfall for it in {defs.path.name}; "
+                                f"choose one of {', '.join(choices)}")
+    if pilot and pilot not in (*config.PILOTS, "all"):
+        raise FigureChoiceError(f"figure_pilot={pilot!r}: choose one of "
+                                f"{', '.join(config.PILOTS)}, all (or leave it empty)")
 
 
 def reconcile_figure(

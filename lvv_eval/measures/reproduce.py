@@ -17,7 +17,7 @@ provenance, and when the input agrees with the publication their status is ``inp
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -309,3 +309,33 @@ def format_table(table: pd.DataFrame, definitions: bool = False) -> str:
     lines = [f"{role}: " + ", ".join(f"{summary.loc[role, s]} {s}" for s in shown)
              for role in ROLES if role in summary.index]
     return text + "\n\n" + "\n".join(lines)
+
+
+def figure_bases(table: pd.DataFrame, defs: Definitions, stays: pd.DataFrame,
+                 capacity: pd.DataFrame) -> dict[str, tuple[float | None, float | None]]:
+    """Numerator and denominator behind each figure of the reproduce ``table`` that has an
+    indicator (the disclosure gate checks them against its threshold where a computed value is
+    shown beside its publication)."""
+    out = {}
+    for fid in table["figure_id"]:
+        if fid in defs.indicators:
+            result = compute_figure(defs, fid, stays, capacity)
+            out[fid] = (result.numerator, result.denominator)
+    return out
+
+
+def indicator_measures(defs: Definitions) -> dict[str, str]:
+    """The measure of every indicator (figure id -> count, share, ...), as the gate needs them."""
+    return {fid: spec.get("measure", "") for fid, spec in defs.indicators.items()}
+
+
+def variant_of(definitions: str | Path) -> DefinitionsVariant | None:
+    """The definitions variant a report names (None for the package's own definitions: empty)."""
+    return DefinitionsVariant.of(Path(definitions)) if str(definitions) else None
+
+
+def for_pilots(table: pd.DataFrame, pilots: Sequence[str] = ()) -> pd.DataFrame:
+    """The figures of ``pilots`` (every figure when empty)."""
+    if not pilots:
+        return table
+    return table[table["pilot"].isin(list(pilots))].reset_index(drop=True)
