@@ -20,6 +20,7 @@ from lvv_eval.disclosure.tables import CheckedTable
 MODEL_COUNTS: tuple[str, ...] = ("n_obs", "n_events")
 MODEL_STRUCTURAL: dict[str, str] = {"n_clusters": "number of pilots (clusters), not of people"}
 LOS_STATISTICS: tuple[str, ...] = ("median_days", "lower", "upper")
+CASE_MIX_STATISTICS: tuple[str, ...] = ("median", "q1", "q3")
 
 
 def estimate_columns(table: pd.DataFrame, counts: Sequence[str], structural: Sequence[str]) -> list[str]:
@@ -57,6 +58,18 @@ class StandardTables:
         return self.table(rates, name, counts=["events"], dims=[*keys, "cause"],  # type: ignore[attr-defined]
                           derived={"events": derived},
                           statistics={"person_years": group_sizes(rates, tte, keys)})
+
+    def case_mix(self, table: pd.DataFrame, name: str = "case_mix", by: str = "pilot",
+                 overall: str | None = "all") -> CheckedTable:
+        """:func:`~lvv_eval.analysis.casemix.case_mix`: counts per group, characteristic and
+        level (the levels of a characteristic add up to the group's stays, the groups to
+        ``overall``), shares giving their count away, medians and quartiles resting on the stays
+        where the characteristic is known."""
+        statistics = {c: "n_known" for c in CASE_MIX_STATISTICS if c in table.columns}
+        return self.table(table, name, counts=["n", "n_known"], dims=[by, "level"],  # type: ignore[attr-defined]
+                          keys=[by, "variable", "level"],
+                          totals={by: overall} if overall is not None else None,
+                          derived={"n": ["percent"]}, statistics=statistics)
 
     def _models_table(self, table: pd.DataFrame, name: str, models: list[Any]) -> CheckedTable:
         counts = [c for c in MODEL_COUNTS if c in table.columns]
