@@ -2,7 +2,8 @@
 
 :class:`StandardTables` is mixed into :class:`~lvv_eval.disclosure.gate.DisclosureGate`:
 ``gate.length_of_stay(los)``, ``gate.rates(rates, tte)``, ``gate.shelter_effect(effect)``,
-``gate.prior_procedures_gradient(gradient)``. Model tables treat every numeric column that is not
+``gate.prior_procedures_gradient(gradient)``, ``gate.effects(effects, name)``,
+``gate.case_mix(table)``. Model tables treat every numeric column that is not
 a count or structural as an estimate of the model (withheld when the model fails), so columns the
 analysis layer adds later are covered.
 """
@@ -82,6 +83,11 @@ class StandardTables:
         """:func:`~lvv_eval.analysis.compare_shelter_effect`: the naive and adjusted rows."""
         models = [effect.naive if e == "naive" else effect.adjusted for e in effect.table["estimate"]]
         return self._models_table(effect.table, name, models)
+
+    def effects(self, effects: Any, name: str) -> CheckedTable:
+        """:func:`~lvv_eval.analysis.exposure_effects` (and ``guidance_effects``,
+        ``compare_pilots``): each row checked against the model that made it."""
+        return self._models_table(effects.table, name, list(effects.models))
 
     def prior_procedures_gradient(self, gradient: Any,
                                   name: str = "prior_procedures_gradient") -> CheckedTable:
