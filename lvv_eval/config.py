@@ -18,6 +18,7 @@ SPECS_DIR = PACKAGE_DIR / "specs"
 SOURCES_DIR = PACKAGE_DIR / "sources"
 REFERENCE_DIR = PACKAGE_DIR / "reference"
 PUBLISHED_FIGURES_CSV = REFERENCE_DIR / "published_figures.csv"
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 
 
 def data_root() -> Path:

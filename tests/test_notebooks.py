@@ -22,7 +22,8 @@ def stays_file(tmp_path_factory):
 
 
 def test_outcomes_notebook_runs_and_writes_its_bundle(stays_file, tmp_path) -> None:
-    run = run_notebook("outcomes_by_pilot.py", {"stays_path": str(stays_file), "lang": "en"},
+    (tmp_path / "disclosure_settings.json").write_text("{}")  # a run folder of `lvv-eval report`
+    run = run_notebook("04_outcomes_by_pilot.py", {"stays_path": str(stays_file), "lang": "en"},
                        tmp_path, synthetic=True)
     nb = nbformat.read(run.executed, as_version=4)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
@@ -43,7 +44,8 @@ def test_every_notebook_has_a_literal_parameters_cell() -> None:
         nb = load_notebook(path)
         cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
         for stmt in ast.parse(cell.source).body:
-            assert isinstance(stmt, ast.Assign), f"{path.name}: only assignments in the parameters cell"
+            assert isinstance(stmt, ast.Assign | ast.AnnAssign), \
+                f"{path.name}: only assignments in the parameters cell"
             ast.literal_eval(stmt.value)  # raises unless the value is a literal
 
 

@@ -19,9 +19,12 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 import yaml  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FormatStrFormatter, NullFormatter  # noqa: E402
 
 from lvv_eval.analysis.cuminc import CumIncResult  # noqa: E402
+from lvv_eval.config import PILOTS  # noqa: E402
+from lvv_eval.report.style import SYNTHETIC_COLOUR, apply_theme, class_palette, pilot_palette  # noqa: E402
 
 LABELS_YAML = Path(__file__).with_name("labels.yaml")
 LANGS = ("nl", "en")
@@ -49,7 +52,7 @@ def _group_label(column: str, value: Any, lang: str) -> str:
 
 def _stamp(fig: Figure, synthetic: bool, lang: str) -> None:
     if synthetic:
-        fig.text(0.99, 0.01, labels(lang)["synthetic"], ha="right", va="bottom", color="red",
+        fig.text(0.99, 0.01, labels(lang)["synthetic"], ha="right", va="bottom", color=SYNTHETIC_COLOUR,
                  fontsize=9, fontweight="bold")
 
 
@@ -71,8 +74,8 @@ def plot_cumulative_incidence(
     nrow = int(np.ceil(len(panels) / ncol))
     fig, axes = plt.subplots(nrow, ncol, figsize=(4.5 * ncol, 3.5 * nrow), sharey=True,
                              squeeze=False)
-    palette = dict(zip(result.coding.classes, sns.color_palette(n_colors=len(result.coding.classes)),
-                       strict=True))
+    apply_theme()
+    palette = class_palette(result.coding.classes)
     for ax, panel in zip(axes.flat, panels, strict=False):
         part = table if panel is None else table[table[by] == panel]
         for cls in result.coding.classes:
@@ -101,12 +104,15 @@ def plot_stock(
     """Stock per pilot over time (from :func:`stock_at` or :func:`occupancy_against_capacity`),
     with the agreed places (``capacity``, from :func:`lvv_eval.capacity.load_capacity_file`)
     as dotted lines."""
+    apply_theme()
     lab = labels(lang)
     fig, ax = plt.subplots(figsize=(8, 4))
-    sns.lineplot(data=stock, x="date", y="stock", hue="pilot", ax=ax)
+    sns.lineplot(data=stock, x="date", y="stock", hue="pilot", ax=ax,
+                 palette=pilot_palette(stock["pilot"].astype(str).unique()))
     if capacity is not None:
         for _, row in capacity.iterrows():
-            ax.axhline(row["places"], linestyle=":", linewidth=0.8, color="grey")
+            colour = pilot_palette([str(row["pilot"])])[str(row["pilot"])] if "pilot" in row else "grey"
+            ax.axhline(row["places"], linestyle=":", linewidth=0.8, color=colour)
     ax.set_xlabel(lab["date"])
     ax.set_ylabel(lab["stock"])
     ax.set_title(lab["stock_title"])
@@ -172,6 +178,7 @@ def plot_effects(effects: pd.DataFrame, lang: str = "nl", synthetic: bool = Fals
     finite limits. An unbounded bootstrap limit (0 or infinite) runs to the edge of the panel,
     marked ``<`` or ``>``.
     """
+    apply_theme()
     lab = labels(lang)
     rows = effects[effects["hr"].notna()].reset_index(drop=True)
     with_level = _several_levels(rows)
@@ -202,19 +209,37 @@ def plot_effects(effects: pd.DataFrame, lang: str = "nl", synthetic: bool = Fals
 
 
 def plot_rates(rates: pd.DataFrame, lang: str = "nl", synthetic: bool = False) -> Figure:
-    """Bar chart of exits per 100 person-years per pilot and outcome class, with exact CIs."""
+    """Bar chart of exits per 100 person-years per pilot and outcome class, with exact CIs.
+
+    Each bar and its interval are drawn from the same row of ``rates`` (a hidden cell, NaN, draws
+    neither); pilots in the order of :data:`lvv_eval.config.PILOTS`, classes in scheme order.
+    """
+    apply_theme()
     lab = labels(lang)
-    data = rates.assign(klass=rates["cause"].astype("object").map(lambda c: _class_label(c, lang)))
+    classes = list(rates["cause"].cat.categories) if hasattr(rates["cause"], "cat") else list(
+        dict.fromkeys(rates["cause"].astype(str)))
+    classes = [c for c in classes if c in set(rates["cause"].astype(str))]
+    pilots = sorted(dict.fromkeys(rates["pilot"].astype(str)),
+                    key=lambda p: (PILOTS.index(p) if p in PILOTS else len(PILOTS), p))
+    colours = class_palette(classes)
+    width = 0.8 / max(len(classes), 1)
     fig, ax = plt.subplots(figsize=(8, 4))
-    sns.barplot(data=data, x="pilot", y="rate_per_100py", hue="klass", ax=ax, errorbar=None)
-    for bar in ax.patches:  # each bar's interval, found by its height (bars of NaN are absent)
-        row = data[np.isclose(data["rate_per_100py"].to_numpy(float), bar.get_height(), rtol=1e-12)]
-        if len(row) == 1:
-            x = bar.get_x() + bar.get_width() / 2
-            ax.plot([x, x], [row["lower"].iloc[0], row["upper"].iloc[0]], color="black", linewidth=0.8)
+    for i, cls in enumerate(classes):
+        part = rates[rates["cause"].astype(str) == cls]
+        for _, row in part.iterrows():
+            rate = float(row["rate_per_100py"]) if pd.notna(row["rate_per_100py"]) else np.nan
+            if not np.isfinite(rate):
+                continue
+            x = pilots.index(str(row["pilot"])) - 0.4 + width * (i + 0.5)
+            ax.bar(x, rate, width=width, color=colours[cls])
+            lower, upper = row["lower"], row["upper"]
+            if pd.notna(lower) and pd.notna(upper):
+                ax.plot([x, x], [float(lower), float(upper)], color="black", linewidth=0.8)
+    ax.set_xticks(range(len(pilots)), pilots)
+    handles = [Patch(facecolor=colours[c], label=_class_label(c, lang)) for c in classes]
+    ax.legend(handles=handles, title="")
     ax.set_ylabel(lab["rate_per_100py"])
     ax.set_xlabel("")
-    ax.legend(title="")
     fig.tight_layout()
     _stamp(fig, synthetic, lang)
     return fig

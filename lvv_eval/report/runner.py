@@ -18,10 +18,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from lvv_eval.config import PROJECT_ROOT, reports_dir
+from lvv_eval.config import NOTEBOOKS_DIR, PROJECT_ROOT, reports_dir
 from lvv_eval.files import sha256_of
 
-NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 KERNEL_NAME = "python3"
 VERSIONED_PACKAGES = ("lvv_eval", "pandas", "numpy", "statsmodels", "seaborn", "papermill", "pandera")
 
