@@ -17,7 +17,7 @@ Statistical caveats are warnings of the classes in :mod:`lvv_eval.analysis.cavea
 """
 
 from lvv_eval.analysis.binary import BinaryResult, fit_window_model
-from lvv_eval.analysis.casemix import case_mix
+from lvv_eval.analysis.casemix import case_mix, case_mix_view
 from lvv_eval.analysis.caveats import (
     AnalysisWarning,
     DroppedRowsWarning,
@@ -96,6 +96,7 @@ __all__ = [
     "inference_note",
     "score_residuals",
     "case_mix",
+    "case_mix_view",
     "compare_pilots",
     "compare_shelter_effect",
     "cumulative_incidence",

@@ -129,3 +129,53 @@ def case_mix(tte: pd.DataFrame, by: str = "pilot", overall: bool = True) -> pd.D
     out["n_known"] = out["n_known"].astype("Int64")
     out[by] = pd.Categorical(out[by], categories=[name for name, _ in parts])
     return out
+
+
+def _number(value: float, decimals: int, lang: str) -> str:
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".") if lang == "nl" else text
+
+
+def _cell(row: pd.Series, hidden: pd.Series, lang: str, marker: str) -> str:
+    """``n (p%)`` for a count, ``median [q1-q3]`` for a summary; the marker where not shown."""
+    if row["level"] == "median":
+        if hidden["median"] or pd.isna(row["median"]):
+            return marker
+        q = "" if hidden["q1"] or hidden["q3"] else \
+            f" [{_number(row['q1'], 0, lang)}-{_number(row['q3'], 0, lang)}]"
+        return _number(row["median"], 0, lang) + q
+    if hidden["n"] or pd.isna(row["n"]):
+        return marker
+    share = "" if hidden["percent"] or pd.isna(row["percent"]) or row["variable"] in ("stays", "persons") \
+        else f" ({_number(row['percent'], 1, lang)}%)"
+    return _number(float(row["n"]), 0, lang) + share
+
+
+def case_mix_view(data: pd.DataFrame, hidden: pd.DataFrame, lang: str = "nl", marker: str = "x",
+                  by: str = "pilot") -> pd.DataFrame:
+    """The checked case-mix table (``data`` and ``hidden`` of the gate's result) as a readable
+    wide table: a row per characteristic and level (labelled in ``lang``), a column per group
+    with ``n (p%)`` or ``median [q1-q3]``, the marker where the gate hides a cell."""
+    from lvv_eval.analysis.plots import labels
+    from lvv_eval.analysis.regions import region_label
+
+    words = labels(lang)["case_mix"]
+    groups = list(dict.fromkeys(data[by].astype("object")))
+    cells: dict[tuple[str, str], dict[str, str]] = {}
+    for i, row in data.iterrows():
+        key = (str(row["variable"]), str(row["level"]))
+        cells.setdefault(key, {})[str(row[by])] = _cell(row, hidden.loc[i], lang, marker)
+    rows = []
+    previous = None
+    for (variable, level), values in cells.items():
+        name = words["variables"].get(variable, variable)
+        if level == "median":
+            name = f"{name}, {words['median_iqr']}"
+        name, previous = ("" if name == previous else name), name
+        level_text = "" if level in ("all", "median") else (
+            region_label(level, lang) if variable == "origin_region" and level != MISSING
+            else words["levels"].get(variable, {}).get(level, words["levels"]["any"].get(level, level)))
+        rows.append({words["characteristic"]: name, words["level"]: level_text}
+                    | {g: values.get(g, "") for g in groups})
+    out = pd.DataFrame(rows)
+    return out.rename(columns={"all": words["all"]})

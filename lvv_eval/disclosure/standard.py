@@ -3,7 +3,8 @@
 :class:`StandardTables` is mixed into :class:`~lvv_eval.disclosure.gate.DisclosureGate`:
 ``gate.length_of_stay(los)``, ``gate.rates(rates, tte)``, ``gate.shelter_effect(effect)``,
 ``gate.prior_procedures_gradient(gradient)``, ``gate.effects(effects, name)``,
-``gate.case_mix(table)``. Model tables treat every numeric column that is not
+``gate.case_mix(table)``, ``gate.specification_curve(rows)``,
+``gate.specification_summary(table, name, basis)``. Model tables treat every numeric column that is not
 a count or structural as an estimate of the model (withheld when the model fails), so columns the
 analysis layer adds later are covered.
 """
@@ -71,6 +72,30 @@ class StandardTables:
                           keys=[by, "variable", "level"],
                           totals={by: overall} if overall is not None else None,
                           derived={"n": ["percent"]}, statistics=statistics)
+
+    def specification_curve(self, rows: pd.DataFrame,
+                            name: str = "specification_curve") -> CheckedTable:
+        """:func:`~lvv_eval.sensitivity.curve_data`: one row per specification (populations
+        overlap, so no row adds up with another); the numerator and the units of the
+        denominator are counts, the share and its limits give the numerator away."""
+        derived = [c for c in ("estimate", "lower", "upper") if c in rows.columns]
+        structural = {"rank": "rank of the specification on the curve"}
+        return self.table(rows, name, counts=["n", "numerator"], keys=["spec_id"],  # type: ignore[attr-defined]
+                          derived={"numerator": derived}, structural=structural)
+
+    def specification_summary(self, table: pd.DataFrame, name: str, basis: float,
+                              structural: Sequence[str] = (),
+                              text: Sequence[str] = ()) -> CheckedTable:
+        """A table about the specifications of a grid (``axis_variance_table``,
+        ``place_published``): ``structural`` columns count specifications or options, not people
+        (or are published figures); every other numeric column is a statistic over the curve's
+        units, resting on ``basis`` (the fewest units of any specification on the curve)."""
+        numeric = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c])
+                   and not pd.api.types.is_bool_dtype(table[c]) and c not in structural]
+        return self.table(table, name, kind="statistics",  # type: ignore[attr-defined]
+                          structural={c: "about specifications, not people" for c in structural},
+                          statistics={c: np.full(len(table), float(basis)) for c in numeric},
+                          text=list(text))
 
     def _models_table(self, table: pd.DataFrame, name: str, models: list[Any]) -> CheckedTable:
         counts = [c for c in MODEL_COUNTS if c in table.columns]
