@@ -63,7 +63,7 @@ from lvv_eval.analysis.inference import (
     wild_cluster_bootstrap,
     with_wild_bootstrap,
 )
-from lvv_eval.analysis.notes import coverage_note, inference_note
+from lvv_eval.analysis.notes import coverage_note, e_value_note, inference_note
 from lvv_eval.analysis.prepare import (
     EXIT_REASON_SCHEME,
     PRIOR_PROCEDURE_BANDS,
@@ -101,6 +101,7 @@ __all__ = [
     "compare_shelter_effect",
     "cumulative_incidence",
     "e_value",
+    "e_value_note",
     "exposure_effects",
     "exits_by_reason",
     "fit_cause_specific_cox",
