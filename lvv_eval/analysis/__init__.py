@@ -46,6 +46,7 @@ from lvv_eval.analysis.effects import (
     ShelterEffect,
     compare_shelter_effect,
     prior_procedures_gradient,
+    prior_procedures_gradients,
 )
 from lvv_eval.analysis.evalue import EValue, e_value
 from lvv_eval.analysis.exposures import (
@@ -63,7 +64,7 @@ from lvv_eval.analysis.inference import (
     wild_cluster_bootstrap,
     with_wild_bootstrap,
 )
-from lvv_eval.analysis.notes import coverage_note, e_value_note, inference_note
+from lvv_eval.analysis.notes import coverage_note, e_value_note, inference_note, trend_test_note
 from lvv_eval.analysis.prepare import (
     EXIT_REASON_SCHEME,
     PRIOR_PROCEDURE_BANDS,
@@ -113,11 +114,13 @@ __all__ = [
     "outcome_scheme",
     "prior_procedure_band",
     "prior_procedures_gradient",
+    "prior_procedures_gradients",
     "randomisation_inference",
     "rates_per_100_person_years",
     "stock_and_flows",
     "stock_at",
     "time_to_event",
+    "trend_test_note",
     "wild_cluster_bootstrap",
     "webb_weights",
     "with_wild_bootstrap",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,13 +22,14 @@ from lvv_eval.analysis.cox import CoxResult, fit_cause_specific_cox
 from lvv_eval.analysis.evalue import EValue, e_value
 from lvv_eval.analysis.exposures import (
     RARE_OUTCOME_THRESHOLD,
+    EffectsResult,
     complete_for,
     effect_row,
     final_cumulative_incidence,
     inference_kind,
 )
 from lvv_eval.analysis.inference import DEFAULT_SEED
-from lvv_eval.analysis.prepare import PRIOR_PROCEDURE_BANDS
+from lvv_eval.analysis.prepare import PRIOR_PROCEDURE_BANDS, event_coding
 
 
 @dataclass
@@ -115,6 +117,18 @@ class GradientResult:
     trend_per_procedure: CoxResult = field(repr=False)
     trend_per_band: CoxResult = field(repr=False)
 
+    def models(self) -> list[CoxResult]:
+        """The model behind each row of ``table``: the bands model for a band, each trend its own."""
+        out = []
+        for kind, term in zip(self.table["kind"], self.table["term"], strict=True):
+            if kind == "band":
+                out.append(self.bands)
+            elif term == "n_prior":
+                out.append(self.trend_per_procedure)
+            else:
+                out.append(self.trend_per_band)
+        return out
+
 
 def prior_procedures_gradient(
     tte: pd.DataFrame,
@@ -172,3 +186,22 @@ def prior_procedures_gradient(
         trend_per_procedure=fits["per_procedure"],
         trend_per_band=fits["per_band_step"],
     )
+
+
+def prior_procedures_gradients(
+    tte: pd.DataFrame,
+    adjust: Sequence[str],
+    causes: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> EffectsResult:
+    """:func:`prior_procedures_gradient` for every class in ``causes`` (default: every class of
+    the scheme) as one effects table (``level`` is the contrast, ``estimate`` adjusted), ready
+    for ``gate.effects`` and the forest plot; ``kwargs`` go to :func:`prior_procedures_gradient`."""
+    causes = list(causes) if causes is not None else list(event_coding(tte).classes)
+    tables, models = [], []
+    for cause in causes:
+        gradient = prior_procedures_gradient(tte, cause, adjust, **kwargs)
+        tables.append(gradient.table.assign(exposure="n_prior", level=gradient.table["contrast"],
+                                            reference=""))
+        models += gradient.models()
+    return EffectsResult("n_prior", pd.concat(tables, ignore_index=True), models)

@@ -63,3 +63,22 @@ def e_value_note(table: pd.DataFrame, lang: str = "nl") -> str:
             name=name, hr=_decimal(row["hr"], lang), e=_decimal(row["e_value"], lang),
             ci=_decimal(ci, lang) if pd.notna(ci) else "-"))
     return lab["e_value_intro"] + " " + "; ".join(parts) + "." if parts else ""
+
+
+def _p_value(p: float, lang: str) -> str:
+    if p < 0.001:
+        return "< 0,001" if lang == "nl" else "< 0.001"
+    text = f"{p:.3f}"
+    return "= " + (text.replace(".", ",") if lang == "nl" else text)
+
+
+def trend_test_note(table: pd.DataFrame, lang: str = "nl") -> str:
+    """The test of the prior-procedures gradient per class in words: the hazard ratio per
+    procedure with its interval and p-value (rows the disclosure gate withheld are left out)."""
+    lab = labels(lang)
+    rows = table[(table["level"] == "per procedure") & table["hr"].notna()]
+    parts = [lab["trend_test_row"].format(
+        name=lab["classes"].get(str(r["cause"]), str(r["cause"])), hr=_decimal(r["hr"], lang),
+        lower=_decimal(r["hr_lower"], lang), upper=_decimal(r["hr_upper"], lang),
+        p=_p_value(r["p_value"], lang)) for _, r in rows.iterrows()]
+    return lab["trend_test_intro"] + " " + "; ".join(parts) + "." if parts else ""

@@ -132,10 +132,12 @@ def _effect_name(row: pd.Series, lang: str, with_level: bool) -> str:
     if not with_level:
         return estimate
     exposure = str(row.get("exposure", ""))
-    if row.get("kind") == "trend":
+    if row.get("kind") == "trend" and exposure == "guidance_step":
         level = lab["trend_per_step"]
     else:
         level = _group_label(exposure, row["level"], lang)
+        if level == str(row["level"]):  # not a group of the exposure: a level word (a contrast)
+            level = _group_label("level", row["level"], lang)
         reference = row.get("reference", "")
         if isinstance(reference, str) and reference:
             level = f"{level} {lab['versus']} {_group_label(exposure, reference, lang)}"

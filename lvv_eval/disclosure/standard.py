@@ -118,12 +118,4 @@ class StandardTables:
                                   name: str = "prior_procedures_gradient") -> CheckedTable:
         """:func:`~lvv_eval.analysis.prior_procedures_gradient`: band rows from the bands model,
         trend rows from their own models."""
-        models = []
-        for kind, term in zip(gradient.table["kind"], gradient.table["term"], strict=True):
-            if kind == "band":
-                models.append(gradient.bands)
-            elif term == "n_prior":
-                models.append(gradient.trend_per_procedure)
-            else:
-                models.append(gradient.trend_per_band)
-        return self._models_table(gradient.table, name, models)
+        return self._models_table(gradient.table, name, gradient.models())
