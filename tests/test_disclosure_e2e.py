@@ -126,7 +126,8 @@ def small_report(tmp_path_factory) -> Path:
     os.chdir(run)
     try:
         notebook_helpers._GATES.clear()
-        run_notebook_here("outcomes_by_pilot.py",
+        (run / notebook_helpers.DISCLOSURE_SETTINGS).write_text("{}")  # a run folder
+        run_notebook_here("04_outcomes_by_pilot.py",
                           {"stays_path": str(data / "stays.parquet"), "lang": "en"}, run)
     finally:
         os.chdir(cwd)
@@ -185,7 +186,7 @@ def test_make_run_is_gated_end_to_end(tmp_path) -> None:
     assert scan_folder(tmp_path / "reports" / "reproduce") == []
     record = read_record(run)
     statuses = {o["output"]: o["status"] for o in record["outputs"]}
-    assert statuses["cumulative_incidence_by_pilot.png"] == "pass"
-    assert statuses["rates_per_100py.png"] == "pass"
+    assert statuses["04_outcomes_by_pilot/cumulative_incidence_by_pilot.png"] == "pass"
+    assert statuses["04_outcomes_by_pilot/rates_per_100py.png"] == "pass"
     assert {o["kind"] for o in record["outputs"] if o["status"] == "needs review"} <= {"notebook"}
     assert "disclosure.html" in (run / "index.html").read_text(encoding="utf-8")

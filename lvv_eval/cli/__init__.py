@@ -29,6 +29,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "sensitivity": ("lvv_eval.cli.sensitivity",
                     "run a grid of definitions through the figures: specification curve"),
     "report": ("lvv_eval.cli.report", "run the parameterised notebooks into reports/<run_id>/"),
+    "runs": ("lvv_eval.cli.runs", "list the report runs in reports/"),
+    "diff": ("lvv_eval.cli.diff", "which tables changed between two report runs, and by how much"),
     "run": ("lvv_eval.cli.run", "the whole pipeline on the default data"),
 }
 

@@ -1,127 +1,105 @@
-"""``lvv-eval report``: run the parameterised notebooks into ``reports/<run_id>/``."""
+"""``lvv-eval report``: run the parameterised notebooks into ``reports/<run_id>/``.
+
+Every ``-p NAME=VALUE`` is checked against the notebooks' declared parameters before anything
+runs (exit 2 naming the parameter and what is allowed); ``--parameters`` lists them.
+"""
 
 from __future__ import annotations
 
 import argparse
-import html
-import json
-import shutil
 from pathlib import Path
 
 from lvv_eval.cli.common import add_disclosure_arguments, gate_from_args, path_argument
-from lvv_eval.config import clean_dir
-from lvv_eval.outputs import check_output_folder, replace_folder, write_owner_marker
-from lvv_eval.report.notebook import DISCLOSURE_SETTINGS, load_stays, provenance
-from lvv_eval.report.runner import (
-    NOTEBOOKS_DIR,
-    NotebookError,
-    NotebookRun,
-    new_run_dir,
-    run_notebook,
-)
+from lvv_eval.config import clean_dir, reports_dir
+from lvv_eval.errors import UserError
+from lvv_eval.outputs import check_output_folder
+from lvv_eval.report.notebook import provenance
+from lvv_eval.report.params import notebook_parameters
+from lvv_eval.report.runner import NOTEBOOKS_DIR, notebook_file, plan_report, run_report
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``lvv-eval report``."""
-    parser.add_argument("--notebook", action="append", default=None,
-                        help="notebook name in notebooks/ (repeatable; default: all)")
-    parser.add_argument("--lang", choices=("nl", "en"), default="nl", help="report language (default nl)")
-    parser.add_argument("--stays", default="", help="stays table (default data_clean/stays.parquet)")
-    parser.add_argument("--out", type=path_argument, default=None, help="report folder (default reports/<run_id>)")
+    parser.add_argument("--notebook", action="append", default=None, metavar="NAME",
+                        help="notebook in notebooks/ by file name, stem or number (04); repeatable; "
+                             "default: all")
     parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
-                        help="extra notebook parameter (integers and floats are converted)")
+                        help="a notebook parameter (lists comma-separated: -p pilots=Utrecht,Rotterdam); "
+                             "see --parameters")
+    parser.add_argument("--lang", choices=("nl", "en"), default=None,
+                        help="report language (same as -p lang=...; default nl)")
+    parser.add_argument("--stays", default=None, help="stays table (same as -p stays_path=...; "
+                                                      "default data_clean/stays.parquet)")
+    parser.add_argument("--out", type=path_argument, default=None,
+                        help="run folder (default reports/<run_id>)")
+    parser.add_argument("--jobs", type=int, default=2, help="notebooks run at once (default 2)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="run every notebook, even when nothing it depends on changed")
+    parser.add_argument("--parameters", action="store_true",
+                        help="list the notebooks' parameters (type, default, allowed values) and stop")
     add_disclosure_arguments(parser)
 
 
-def parse_param(text: str) -> tuple[str, object]:
-    """``name=value`` with ints and floats converted."""
-    from lvv_eval.errors import UserError
-
+def parse_param(text: str) -> tuple[str, str]:
+    """``NAME=VALUE`` split (the value is converted by the parameter's declared type)."""
     if "=" not in text:
-        raise UserError(f"--param {text!r}: write NAME=VALUE")
+        raise UserError(f"-p {text!r}: write NAME=VALUE")
     name, value = text.split("=", 1)
-    for cast in (int, float):
-        try:
-            return name, cast(value)
-        except ValueError:
-            pass
-    return name, value
+    return name.strip(), value
 
 
-MARKS = {"synthetic": "<p><strong>SYNTHETIC DATA - no real people.</strong></p>",
-         "unknown": "<p><strong>PROVENANCE UNKNOWN - no ingest manifest beside the stays file; not marked "
-                    "synthetic.</strong></p>",
-         "real": ""}
+def given_values(args: argparse.Namespace) -> dict[str, str]:
+    """The parameters named on the command line (``--lang``/``--stays`` included)."""
+    values = dict(parse_param(p) for p in args.param)
+    if args.lang is not None:
+        values["lang"] = args.lang
+    if args.stays is not None:
+        values["stays_path"] = str(Path(args.stays).resolve())
+    if "stays_path" in values and values["stays_path"]:
+        values["stays_path"] = str(Path(values["stays_path"]).resolve())
+    return values
 
 
-def is_report_folder(folder: Path) -> bool:
-    """A report folder of a version before the owner marker: an index and notebook manifests."""
-    return (folder / "index.html").is_file() and any(folder.glob("*.manifest.json"))
+def print_parameters(names: list[str] | None) -> None:
+    """Each notebook's parameters: ``name: type = default  # help; choices``."""
+    paths = [notebook_file(n) for n in names] if names else sorted(NOTEBOOKS_DIR.glob("*.py"))
+    for path in paths:
+        print(f"{path.stem}:")
+        for param in notebook_parameters(path).values():
+            print(f"  {param.line()}")
 
 
-def write_index(out_dir: Path, runs: list[NotebookRun], synthetic: bool | str) -> Path:
-    """``index.html`` linking every notebook's HTML, marked with the data's provenance."""
-    items = "\n".join(f'<li><a href="{html.escape(r.html.name)}">{html.escape(r.notebook.stem)}</a> '
-                      f"({r.seconds:.0f} s)</li>" for r in runs)
-    kind = synthetic if isinstance(synthetic, str) else ("synthetic" if synthetic else "real")
-    mark = MARKS[kind]
-    record = ("<p><a href='disclosure.html'>Openbaarmakingscontrole / output disclosure control"
-              "</a></p>" if (out_dir / "disclosure.html").exists() else "")
-    path = out_dir / "index.html"
-    path.write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>LVV report</title></head>"
-                    f"<body><h1>LVV report {html.escape(out_dir.name)}</h1>{mark}{record}"
-                    f"<ul>{items}</ul></body></html>", encoding="utf-8")
-    return path
-
-
-def write_disclosure_settings(args: argparse.Namespace, out_dir: Path) -> None:
-    """The gate's settings for the notebooks' kernels; the exception requests are copied into the
-    run folder so that the record and the requests travel together."""
-    exceptions = ""
-    if args.exceptions:
-        exceptions = str(out_dir / "disclosure_exceptions.yaml")
-        shutil.copyfile(args.exceptions, exceptions)
-    settings = {"policy": str(Path(args.disclosure_policy).resolve()) if args.disclosure_policy else "",
-                "exceptions": exceptions, "unchecked": bool(args.unchecked_synthetic)}
-    (out_dir / DISCLOSURE_SETTINGS).write_text(json.dumps(settings, indent=2), encoding="utf-8")
+def disclosure_settings(args: argparse.Namespace) -> dict[str, object]:
+    """The gate's settings for the notebooks' kernels (absolute paths)."""
+    return {"policy": str(Path(args.disclosure_policy).resolve()) if args.disclosure_policy else "",
+            "exceptions": str(Path(args.exceptions).resolve()) if args.exceptions else "",
+            "unchecked": bool(args.unchecked_synthetic)}
 
 
 def run_cli(args: argparse.Namespace) -> int:
     """Run ``lvv-eval report``."""
-    from lvv_eval.errors import UserError
-
-    names = args.notebook or sorted(p.name for p in NOTEBOOKS_DIR.glob("*.py"))
-    stays_path = args.stays or str(clean_dir() / "stays.parquet")
-    try:
-        _, synthetic = load_stays(stays_path)
-    except FileNotFoundError as exc:
-        raise UserError(str(exc)) from exc
-    gate = gate_from_args(args, synthetic)  # a bad policy or a refused switch stops here
-    params = {"stays_path": str(Path(stays_path).resolve()), "lang": args.lang}
-    params.update(dict(parse_param(p) for p in args.param))
+    if args.parameters:
+        print_parameters(args.notebook)
+        return 0
+    if args.jobs < 1:
+        raise UserError(f"--jobs {args.jobs}: at least 1")
+    values = given_values(args)
+    stays_path = Path(values.get("stays_path") or clean_dir() / "stays.parquet")
     kind = provenance(stays_path)
-    runs: list[NotebookRun] = []
-
-    def write(tmp: Path) -> None:
-        write_disclosure_settings(args, tmp)
-        for name in names:
-            print(f"report: running {name} ...", flush=True)
-            try:
-                runs.append(run_notebook(name, params, tmp, synthetic=synthetic))
-            except NotebookError as exc:
-                raise UserError(str(exc)) from exc
-        gate.audit_folder(tmp, narrative=[p for r in runs for p in (r.executed, r.html)])
-        gate.save_record(tmp)
-        write_index(tmp, runs, kind)
-        write_owner_marker(tmp, "report", provenance=kind)
-
-    if args.out is None:  # a new folder: nothing to replace, and a failed notebook stays to be read
-        out_dir = new_run_dir()
-        write(out_dir)
-    else:
-        out_dir = check_output_folder(args.out, "report", inputs=[Path(stays_path).resolve().parent],
-                                      is_own=is_report_folder)
-        replace_folder(out_dir, write)
-    print(f"report: {len(runs)} notebook(s) in {out_dir} (open {out_dir / 'index.html'}; disclosure "
-          f"record {out_dir / 'disclosure.html'})")
+    plan = plan_report(args.notebook, values, provenance=kind, disclosure=disclosure_settings(args))
+    if not plan.stays_path.is_file():
+        raise UserError(f"{plan.stays_path} does not exist: run `lvv-eval ingest` (or `make run`) first")
+    gate = gate_from_args(args, kind == "synthetic")  # a bad policy or a refused switch stops here
+    out = None
+    if args.out is not None:
+        out = check_output_folder(args.out, "report", inputs=[plan.stays_path.parent])
+    names = ", ".join(nb.stem for nb in plan.notebooks)
+    print(f"report: {len(plan.notebooks)} notebook(s) ({names}) on {kind.upper()} data {plan.stays_path}",
+          flush=True)
+    result = run_report(plan, root=reports_dir(), out_dir=out, workers=args.jobs,
+                        use_cache=not args.no_cache, gate=gate,
+                        progress=lambda line: print(f"report: {line}", flush=True))
+    print(f"report: run {result.run_id}: {len(result.ran)} ran, {len(result.cached)} reused, "
+          f"{result.seconds:.1f} s; open {result.folder / 'index.html'} (tables: "
+          f"{result.folder / 'tables.xlsx'}; disclosure record {result.folder / 'disclosure.html'})")
     return 0

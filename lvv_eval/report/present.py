@@ -207,6 +207,7 @@ class Report:
         self.all_stays = self._with_chain(stays)
         self.selection = select_stays(self.all_stays, self.definitions, self.population,
                                       self.pilots, self.reference_date)
+        self._mark_scratch()
         self.gate: DisclosureGate = report_gate(self.synthetic, self.folder)
         self.tables: dict[str, dict[str, Any]] = {}
         self.figures: dict[str, Path | None] = {}
@@ -232,6 +233,14 @@ class Report:
         if show_banner:
             report.show_banner()
         return report
+
+    def _mark_scratch(self) -> None:
+        """An interactive run's scratch folder says whose data its outputs show."""
+        scratch = (reports_dir() / SCRATCH).resolve()
+        if self.folder.is_relative_to(scratch):
+            from lvv_eval.outputs import mark_shared_output_folder
+
+            mark_shared_output_folder(scratch, "report", self.provenance)
 
     def _scheme_classes(self) -> tuple[str, ...]:
         scheme = self.definitions.outcome_schemes.get(self.scheme)
