@@ -12,9 +12,10 @@ import pandas as pd
 import pytest
 
 from lvv_eval.report.runner import run_notebook
-from lvv_eval.synth.calibrate import calibrated_cohort
+from tests import test_notebooks
 
 pytestmark = pytest.mark.slow
+stays_file = test_notebooks.stays_file  # the default data as a stays file (module fixture)
 
 EXPECTED = {
     "04_outcomes_by_pilot.py": {"case_mix", "length_of_stay", "cumulative_incidence_by_pilot",
@@ -26,14 +27,6 @@ EXPECTED = {
     "07_sensitivity.py": {"specification_curve_durable_share", "axis_variance",
                           "published_placement"},
 }
-
-
-@pytest.fixture(scope="module")
-def stays_file(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("clean")
-    calibrated_cohort().stays.to_parquet(folder / "stays.parquet")
-    (folder / "manifest.json").write_text(json.dumps({"synthetic": True}))
-    return folder / "stays.parquet"
 
 
 def _run(notebook: str, stays_file, folder, **params):
