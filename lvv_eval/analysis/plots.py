@@ -182,9 +182,10 @@ def plot_effects(effects: pd.DataFrame, lang: str = "nl", synthetic: bool = Fals
     """
     apply_theme()
     lab = labels(lang)
-    rows = effects[effects["hr"].notna()].reset_index(drop=True)
-    with_level = _several_levels(rows)
-    names = list(dict.fromkeys(_effect_name(r, lang, with_level) for _, r in rows.iterrows()))
+    every = effects.reset_index(drop=True)
+    with_level = _several_levels(every)
+    names = list(dict.fromkeys(_effect_name(r, lang, with_level) for _, r in every.iterrows()))
+    rows = every[every["hr"].notna()].reset_index(drop=True)
     causes = list(dict.fromkeys(rows["cause"]))
     limits = _forest_limits(rows)
     fig, axes = plt.subplots(1, len(causes), figsize=(3.2 * len(causes) + 2.8, 0.4 * len(names) + 1.4),
