@@ -111,18 +111,23 @@ rep.show_figure(plot_rates(rates.data, lang=lang, synthetic=rep.synthetic), "rat
 # the effect of an approach: whatever all stays of a pilot share is in it.*
 
 # %%
-with warnings.catch_warnings(record=True) as caught:
-    warnings.simplefilter("always")
-    compared = A.compare_pilots(tte, adjust, causes=shown_classes,
-                                reference=reference_pilot or None)
-for w in {str(w.message) for w in caught if issubclass(w.category, A.AnalysisWarning)}:
-    rep.show_text(w)
-compared_table = gate.effects(compared, "pilots_compared")
-model_n = {"n": int(compared.table["n_obs"].max()),
-           "excluded": {"missing_covariates": int(compared.table["n_dropped_missing"].max())}}
-rep.show_table(compared_table, "pilots_compared", **model_n,
-               columns=["cause", "estimate", "level", "reference", "hr", "hr_lower", "hr_upper",
-                        "p_value", "n_obs", "n_events", "disclosure"])
-rep.show_figure(plot_effects(compared_table.data, lang=lang, synthetic=rep.synthetic,
-                             title=labels(lang)["pilots_compared_title"]),
-                "pilots_compared", sources=[compared_table], axis="x", **model_n)
+if tte["pilot"].nunique() < 2:
+    rep.show_text("Eén pilot gekozen: er valt niets te vergelijken." if lang == "nl"
+                  else "One pilot chosen: nothing to compare.")
+else:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        compared = A.compare_pilots(tte, adjust, causes=shown_classes,
+                                    reference=reference_pilot or None)
+    for text in dict.fromkeys(str(w.message) for w in caught
+                              if issubclass(w.category, A.AnalysisWarning)):
+        rep.show_text(text)
+    compared_table = gate.effects(compared, "pilots_compared")
+    model_n = {"n": int(compared.table["n_obs"].max()),
+               "excluded": {"missing_covariates": int(compared.table["n_dropped_missing"].max())}}
+    rep.show_table(compared_table, "pilots_compared", **model_n,
+                   columns=["cause", "estimate", "level", "reference", "hr", "hr_lower",
+                            "hr_upper", "p_value", "n_obs", "n_events", "disclosure"])
+    rep.show_figure(plot_effects(compared_table.data, lang=lang, synthetic=rep.synthetic,
+                                 title=labels(lang)["pilots_compared_title"]),
+                    "pilots_compared", sources=[compared_table], axis="x", **model_n)

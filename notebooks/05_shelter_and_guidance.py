@@ -48,7 +48,9 @@ rep = Report.start("05_shelter_and_guidance", globals())  # refuses unknown or b
 gate = rep.gate  # every table and figure below passes the disclosure rules
 tte = rep.time_to_event()
 shown_classes = list(rep.classes)
-settings = A.FitSettings(n_reps=n_boot)
+one_pilot = tte["pilot"].nunique() < 2  # then clusters by person: a bootstrap needs two pilots
+settings = A.FitSettings(n_reps=n_boot, cluster="person_id" if one_pilot else "pilot",
+                         bootstrap=not one_pilot)
 
 
 def show_curves(by: str, name: str) -> None:

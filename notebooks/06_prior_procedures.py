@@ -76,7 +76,10 @@ rep.show_figure(plot_cumulative_incidence_by_group(curves.result, lang=lang, cla
 # %%
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
-    gradients = A.prior_procedures_gradients(tte, adjust, causes=shown_classes, n_reps=n_boot)
+    one_pilot = tte["pilot"].nunique() < 2  # then clusters by person: a bootstrap needs two pilots
+    gradients = A.prior_procedures_gradients(tte, adjust, causes=shown_classes, n_reps=n_boot,
+                                             cluster="person_id" if one_pilot else "pilot",
+                                             bootstrap=not one_pilot)
 for text in dict.fromkeys(str(w.message) for w in caught
                           if issubclass(w.category, A.AnalysisWarning)
                           and not issubclass(w.category, A.FewClustersWarning)):

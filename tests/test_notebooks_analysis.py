@@ -79,3 +79,15 @@ def test_sensitivity_refuses_a_population(stays_file, tmp_path):
         run_notebook("07_sensitivity.py", {"stays_path": str(stays_file),
                                            "population": "all_registered"}, tmp_path,
                      synthetic=True)
+
+
+@pytest.mark.parametrize("notebook", ["04_outcomes_by_pilot.py", "05_shelter_and_guidance.py",
+                                      "06_prior_procedures.py"])
+def test_one_pilot_runs_with_errors_by_person(notebook, stays_file, tmp_path):
+    _run(notebook, stays_file, tmp_path, pilots=["Groningen"])
+    tables = {p.stem: pd.read_csv(p) for p in (tmp_path / "tables").glob("*.csv")}
+    assert "pilots_compared" not in tables  # nothing to compare
+    for name in ("shelter_24h_effects", "guidance_effects", "prior_procedures_gradient"):
+        if name in tables:
+            assert set(tables[name]["n_clusters"].dropna()) != {1}
+            assert tables[name]["ci_method"].str.startswith("cluster-robust").all()
