@@ -20,7 +20,8 @@ ORIGIN_REGIONS_YAML = Path(__file__).with_name("origin_regions.yaml")
 def origin_regions() -> dict[str, Any]:
     """The region table: ``regions`` (key -> labels, M49 sub-regions) and ``countries`` (code ->
     region key)."""
-    return yaml.safe_load(ORIGIN_REGIONS_YAML.read_text(encoding="utf-8"))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 0.5 s -> 0.05 s
+    return yaml.load(ORIGIN_REGIONS_YAML.read_text(encoding="utf-8"), Loader=loader)
 
 
 def origin_region(country: pd.Series) -> pd.Series:
