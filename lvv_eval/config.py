@@ -44,6 +44,12 @@ def clean_dir() -> Path:
     return data_root() / "data_clean"
 
 
+def review_dir() -> Path:
+    """Review material for data managers that is not for publication (per-stay tables, discrepancy
+    lists): microdata, kept apart from ``reports/``."""
+    return data_root() / "data_review"
+
+
 def reports_dir() -> Path:
     """Executed notebooks and report bundles."""
     return data_root() / "reports"

@@ -7,11 +7,13 @@ Layout (``config.data_root()``: ``$LVV_DATA_ROOT``, else the project folder)::
     data_raw/synthetic/   the SYNTHETIC demo deliveries (written by `lvv-eval synth` only, marked
                           by its SYNTHETIC.json)
     data_clean/           written by `lvv-eval ingest`
-    reports/              written by `lvv-eval reproduce`, `monitor` and `report`
+    reports/              written by `lvv-eval reproduce`, `monitor`, `chain`, `sensitivity` and
+                          `report` (disclosure-checked outputs)
+    data_review/          microdata for data managers, not for publication (`lvv-eval chain`)
 
 A data root counts as REAL unless everything in it is demonstrably synthetic: any delivery in
 ``data_raw/`` beside ``synthetic/``, a ``synthetic/`` folder without a valid marker, cleaned data
-whose ingest manifest does not say SYNTHETIC, or a report not marked SYNTHETIC makes it real.
+whose ingest manifest does not say SYNTHETIC, a report or review folder not marked SYNTHETIC makes it real.
 On a real root `synth` writes nothing and `run` works on the real deliveries only.
 """
 
@@ -91,6 +93,8 @@ def real_data_found(root: Path | None = None) -> list[str]:
     if _listed(clean) and not _manifest_synthetic(clean / "manifest.json"):
         found.append("data_clean (its ingest manifest does not say SYNTHETIC)")
     found.extend(_not_synthetic_reports(root / "reports"))
+    found.extend(f"data_review/{p.name} (not marked SYNTHETIC)" for p in _listed(root / "data_review")
+                 if folder_provenance(p) != "synthetic")
     return found
 
 

@@ -242,7 +242,8 @@ def test_no_v_number_reaches_any_output(raw_dir, result, tmp_path, monkeypatch):
                      "--publication", "ppe2019", "--out", str(reports / "reproduce.csv")]) == 0
     numbers = _v_numbers(raw_dir)
     assert len(numbers) > 2000
-    files = [p for folder in (result.out_dir, reports) for p in folder.rglob("*") if p.is_file()]
+    review = tmp_path / "data_review"
+    files = [p for folder in (result.out_dir, reports, review) for p in folder.rglob("*") if p.is_file()]
     assert {"chain_ind.parquet", "chain_dtv.parquet", "person_links.parquet", "discrepancies.csv"} <= {p.name for p in files}
     for path in files:
         blob = path.read_bytes()
@@ -250,6 +251,49 @@ def test_no_v_number_reaches_any_output(raw_dir, result, tmp_path, monkeypatch):
         if path.suffix == ".parquet":  # and in the decoded cells, whatever the compression
             text = "\x1f".join(str(x) for x in pd.read_parquet(path).to_numpy().ravel())
             assert not [v for v in numbers if v in text], path.name
+
+
+# ---- outputs: aggregates gated in reports/, microdata kept out of it ------------------------------
+
+
+@pytest.fixture(scope="module")
+def chain_root(result, tmp_path_factory):
+    """A data root after `lvv-eval chain` on the SYNTHETIC default."""
+    root = tmp_path_factory.mktemp("root")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("LVV_DATA_ROOT", str(root))
+    try:
+        assert cli_main(["chain", "--clean-dir", str(result.out_dir), "--lang", "nl"]) == 0
+    finally:
+        mp.undo()
+    return root
+
+
+def test_chain_reports_are_gated_and_hold_no_microdata(chain_root):
+    reports = chain_root / "reports" / "chain"
+    record = json.loads((reports / "disclosure.json").read_text(encoding="utf-8"))
+    recorded = {e["path"] for e in record["outputs"]}
+    tables = sorted(p.name for p in reports.glob("*.csv") if not p.name.startswith("disclosure"))
+    assert tables == ["chain_agreement_by_outcome.csv", "chain_agreement_by_pilot.csv", "chain_linkage.csv",
+                      "chain_unlinked.csv"]
+    assert set(tables) <= recorded
+    assert not list(reports.glob("*.parquet")) and not (reports / "discrepancies.csv").exists()
+    for name in tables:  # no count of people between 1 and 9 is shown
+        table = pd.read_csv(reports / name, dtype=str)
+        counts = [c for c in table.columns if c in {"persons", "stays", "verblijven", "personen",
+                                                    "niet gekoppelde personen", "niet gekoppelde verblijven"}]
+        shown = pd.to_numeric(table[counts].stack(), errors="coerce").dropna()
+        assert not shown.between(1, 9).any(), name
+    review = chain_root / "data_review" / "chain"
+    assert {"discrepancies.csv", "agreement.parquet", "chain_only.csv"} <= {p.name for p in review.iterdir()}
+
+
+def test_chain_outputs_keep_a_demo_root_synthetic(chain_root, monkeypatch):
+    """After `chain` on SYNTHETIC data the root still counts as a demo root, so that a second
+    `lvv-eval run` works (it refused when reports/chain was unmarked)."""
+    from lvv_eval.dataroot import real_data_found
+
+    assert real_data_found(chain_root) == []
 
 
 # ---- a new layout is one YAML file --------------------------------------------------------------
@@ -316,8 +360,7 @@ def test_a_chain_spec_error_names_the_file_and_the_key(tmp_path):
 # ---- without chain extracts ---------------------------------------------------------------------
 
 
-def test_without_chain_extracts_the_chain_verb_says_why(result, tmp_path, capsys):
-    """(Ingest without chain extracts: tests/test_ingest_synthetic.py::test_outputs_side_tables.)"""
+def _clean_without_extracts(result, tmp_path: Path) -> Path:
     clean = tmp_path / "clean"
     shutil.copytree(result.out_dir, clean)
     manifest = json.loads((clean / "manifest.json").read_text(encoding="utf-8"))
@@ -325,8 +368,22 @@ def test_without_chain_extracts_the_chain_verb_says_why(result, tmp_path, capsys
     (clean / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     for name in ("chain_ind.parquet", "chain_dtv.parquet"):
         (clean / name).unlink()
+    return clean
+
+
+def test_without_chain_extracts_the_chain_verb_says_why(result, tmp_path, capsys):
+    """(Ingest without chain extracts: tests/test_ingest_synthetic.py::test_outputs_side_tables.)"""
+    clean = _clean_without_extracts(result, tmp_path)
     assert cli_main(["chain", "--clean-dir", str(clean), "--out", str(tmp_path / "out")]) == 2
     assert "no IND or DT&V extract" in capsys.readouterr().err
+
+
+def test_chain_if_present_skips_when_no_extract_was_delivered(result, tmp_path, capsys):
+    """`lvv-eval run` calls `chain --if-present`: real deliveries without extracts still run."""
+    clean = _clean_without_extracts(result, tmp_path)
+    out = tmp_path / "out"
+    assert cli_main(["chain", "--clean-dir", str(clean), "--out", str(out), "--if-present"]) == 0
+    assert "nothing to link" in capsys.readouterr().out and not out.exists()
 
 
 def test_chain_refuses_to_replace_a_folder_it_did_not_write(result, tmp_path, capsys):

@@ -27,7 +27,7 @@ def stage_steps(raw: Path | None = None) -> list[tuple[str, list[str]]]:
     return [
         ("ingest", ["--raw-dir", str(raw or synthetic_dir()), "--out-dir", str(clean_dir())]),
         ("reproduce", ["--publication", "all"]),
-        ("chain", []),
+        ("chain", ["--if-present"]),
         ("report", []),
     ]
 

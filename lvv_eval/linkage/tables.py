@@ -73,3 +73,54 @@ def chain_overview(clean_dir: Path, *, stays: pd.DataFrame | None = None, defs: 
     rec = reconcile_chain(stays, load_chain_data(clean_dir))
     return ChainOverview(linkage_rate_table(rec, lang), rec.unlinked,
                          agreement_matrix_table(rec, defs, scheme, lang), rec.summary(), rec)
+
+
+AGREEMENT_COLUMN = {"en": "agreement", "nl": "overeenstemming"}
+STAYS_COLUMN = {"en": "stays", "nl": "verblijven"}
+NOT_LINKED = {"en": ("persons not linked", "stays not linked"),
+              "nl": ("niet gekoppelde personen", "niet gekoppelde verblijven")}
+ALL_PILOTS = "all pilots"
+TOTAL = "total"
+
+
+def agreement_long(matrix: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """The agreement matrix as a tidy count table: one row per pilot, outcome class and agreement
+    class (the ``total`` column and the ``all pilots`` rows become total levels)."""
+    long = matrix.rename_axis(columns=AGREEMENT_COLUMN[lang]).stack().rename(STAYS_COLUMN[lang]).reset_index()
+    for col in long.columns[:-1]:
+        long[col] = long[col].astype(str)
+    return long
+
+
+def _checked_linkage(gate: Any, rates: pd.DataFrame, lang: str) -> Any:
+    """Linkage rates with the not-linked counts beside them: a small number not linked hides the
+    linked count and the rate that give it away."""
+    pilot, register, persons, linked_p, rate_p, stays, linked_s, rate_s = RATE_COLUMNS[lang]
+    not_p, not_s = NOT_LINKED[lang]
+    table = rates.assign(**{not_p: rates[persons] - rates[linked_p], not_s: rates[stays] - rates[linked_s]})
+    return gate.table(table, "chain_linkage", counts=[persons, stays, not_p, not_s], keys=[pilot, register],
+                      dims=[pilot],
+                      derived={not_p: [linked_p, rate_p], not_s: [linked_s, rate_s]})
+
+
+def checked_chain_tables(gate: Any, overview: ChainOverview, lang: str = "en") -> dict[str, Any]:
+    """The chain's aggregate tables checked by the disclosure ``gate``
+    (:class:`~lvv_eval.disclosure.DisclosureGate`): linkage rates per pilot and register, the
+    unlinked by reason, and the agreement of outcomes with the chain per pilot and, over all
+    pilots, per outcome class (the full pilot x outcome matrix is too sparse to publish; it is
+    review material). Keys are the output names."""
+    unlinked_df = overview.unlinked.astype({"pilot": str, "register": str, "reason": str})
+    long = agreement_long(overview.matrix, lang)
+    pilot, outcome, agreement, count = long.columns
+    by_pilot = long.groupby([pilot, agreement], sort=False)[count].sum().reset_index()
+    by_outcome = long[long[pilot] == ALL_PILOTS].drop(columns=pilot)
+    return {
+        "chain_linkage": _checked_linkage(gate, overview.linkage, lang),
+        "chain_unlinked": gate.table(unlinked_df, "chain_unlinked", counts=["persons", "stays"],
+                                     dims=["pilot", "register", "reason"]),
+        "chain_agreement_by_pilot": gate.table(by_pilot, "chain_agreement_by_pilot", counts=[count],
+                                               dims=[pilot, agreement],
+                                               totals={pilot: ALL_PILOTS, agreement: TOTAL}),
+        "chain_agreement_by_outcome": gate.table(by_outcome, "chain_agreement_by_outcome", counts=[count],
+                                                 dims=[outcome, agreement], totals={agreement: TOTAL}),
+    }
