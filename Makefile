@@ -4,7 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup run test test-all lint bench r-reference clean-data
+LAB_STAMP := $(VENV)/.lab-stamp
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
+
+.PHONY: setup run test test-all lint bench lab r-reference clean-data
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,6 +19,15 @@ setup: $(STAMP)  ## create .venv and install the package with its test tools
 
 run: setup  ## the main job on the default (SYNTHETIC) data
 	$(VENV)/bin/lvv-eval run
+
+$(LAB_STAMP): $(STAMP) pyproject.toml scripts/jupyterlab-overrides.json
+	$(PY) -m pip install --quiet -e '.[dev,lab]'
+	mkdir -p $(LAB_SETTINGS)
+	cp scripts/jupyterlab-overrides.json $(LAB_SETTINGS)/overrides.json
+	touch $(LAB_STAMP)
+
+lab: $(LAB_STAMP)  ## JupyterLab on notebooks/ (installs it into .venv once; a .py notebook opens as a notebook)
+	$(VENV)/bin/jupyter lab notebooks/
 
 test: setup  ## fast suite (what CI runs): everything not marked slow
 	$(PY) -m pytest -m "not slow" -n 2 -q

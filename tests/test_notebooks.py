@@ -11,6 +11,7 @@ import pytest
 from lvv_eval.report.notebook import ParameterError, check_parameters
 from lvv_eval.report.runner import NOTEBOOKS_DIR, NotebookError, load_notebook, run_notebook
 from lvv_eval.synth.calibrate import calibrated_cohort
+from tests.report.test_runner import assert_every_table_noted
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +32,10 @@ def test_outcomes_notebook_runs_and_writes_its_bundle(stays_file, tmp_path) -> N
     assert not errors
     html = run.html.read_text(encoding="utf-8")
     assert "SYNTHETIC" in html
+    assert_every_table_noted(html)  # and no table shows itself without its note
+    assert html.count("data:image/png;base64,") >= 2  # the figures are in the page
+    for code_name in ("p_value", "n_obs", "rate_per_100py", "hr_lower"):
+        assert f"<th>{code_name}</th>" not in html
     assert "def " not in html and "import " not in html  # code cells are left out
     manifest = json.loads(run.manifest.read_text())
     assert manifest["synthetic"] is True and manifest["inputs_sha256"]["stays_path"]

@@ -26,8 +26,11 @@ def run_cli(args: argparse.Namespace) -> int:
         if d.status == "same" and not args.all:
             continue
         if d.status == "changed":
-            detail = (f"{d.cells_changed} cell(s) changed, rows {d.rows_a} -> {d.rows_b}; largest "
-                      f"change {d.max_abs_change:.4g} ({d.max_rel_change:.1%}): {d.where}")
+            detail = f"{d.cells_changed} cell(s) changed, rows {d.rows_a} -> {d.rows_b}"
+            if d.rows_removed or d.rows_added:
+                detail += f" ({d.rows_removed} row(s) only in A, {d.rows_added} only in B)"
+            if d.where:
+                detail += f"; largest change {d.max_abs_change:.4g} ({d.max_rel_change:.1%}): {d.where}"
         else:
             detail = ""
         print(f"  {d.status:8s} {d.notebook}/{d.table}" + (f": {detail}" if detail else ""))

@@ -63,11 +63,7 @@ def _non_default(params: dict[str, Any], defaults: dict[str, Any] | None) -> dic
 def list_runs(root: Path | None = None) -> list[dict[str, Any]]:
     """Every report run under ``root`` (default ``reports/``), newest first: id, date,
     notebooks, parameters that differ from the notebooks' defaults, provenance, seconds."""
-    from lvv_eval.report.params import notebook_parameters
-    from lvv_eval.report.runner import NOTEBOOKS_DIR
-
     root = root or reports_dir()
-    defaults: dict[str, dict[str, Any] | None] = {}
     out = []
     for manifest_path in sorted(root.glob(f"[!.]*/{MANIFEST}"), reverse=True):
         try:
@@ -75,14 +71,8 @@ def list_runs(root: Path | None = None) -> list[dict[str, Any]]:
         except UserError:
             continue
         changed: dict[str, Any] = {}
-        for stem, nb in manifest.get("notebooks", {}).items():
-            if stem not in defaults:
-                path = NOTEBOOKS_DIR / f"{stem}.py"
-                try:
-                    defaults[stem] = {k: p.default for k, p in notebook_parameters(path).items()}
-                except Exception:  # noqa: BLE001 - a notebook since removed or changed
-                    defaults[stem] = None
-            changed.update(_non_default(nb.get("parameters", {}), defaults[stem]))
+        for nb in manifest.get("notebooks", {}).values():
+            changed.update(_non_default(nb.get("parameters", {}), nb.get("defaults")))
         out.append({
             "run_id": manifest["run_id"], "created_utc": manifest.get("created_utc", ""),
             "notebooks": list(manifest.get("notebooks", {})),
@@ -106,6 +96,8 @@ class TableDiff:
     max_abs_change: float = 0.0
     max_rel_change: float = 0.0
     where: str = ""
+    rows_removed: int = 0
+    rows_added: int = 0
 
 
 def _tables(run: Path) -> dict[tuple[str, str], Path]:
@@ -138,8 +130,9 @@ def _aligned(a: pd.DataFrame, b: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
                           and c not in _IGNORED_COLUMNS]
 
 
-def compare_tables(a: pd.DataFrame, b: pd.DataFrame) -> tuple[int, float, float, str]:
-    """(cells changed, largest absolute change, largest relative change, where the largest is)."""
+def compare_tables(a: pd.DataFrame, b: pd.DataFrame) -> tuple[int, float, float, str, int, int]:
+    """(cells changed, largest absolute change, largest relative change, where the largest is,
+    rows only in ``a``, rows only in ``b``)."""
     merged, keys, values = _aligned(a, b)
     changed = 0
     best = (0.0, 0.0, "")
@@ -156,9 +149,11 @@ def compare_tables(a: pd.DataFrame, b: pd.DataFrame) -> tuple[int, float, float,
             rel = float(diff.iloc[i] / abs(ln.iloc[i])) if ln.iloc[i] else float("inf")
             row = ", ".join(str(merged[k].iloc[i]) for k in keys) if keys else f"row {i + 1}"
             best = (float(diff.iloc[i]), rel, f"{col} at {row}: {ln.iloc[i]:g} -> {rn.iloc[i]:g}")
+    only_a = only_b = 0
     if "_merge" in merged.columns:
-        changed += int((merged["_merge"] != "both").sum())
-    return changed, best[0], best[1], best[2]
+        only_a = int((merged["_merge"] == "left_only").sum())
+        only_b = int((merged["_merge"] == "right_only").sum())
+    return changed, best[0], best[1], best[2], only_a, only_b
 
 
 def diff_runs(run_a: Path, run_b: Path) -> list[TableDiff]:
@@ -175,10 +170,10 @@ def diff_runs(run_a: Path, run_b: Path) -> list[TableDiff]:
             continue
         a = pd.read_csv(tables_a[key], dtype=str, keep_default_na=False)
         b = pd.read_csv(tables_b[key], dtype=str, keep_default_na=False)
-        cells, abs_change, rel_change, where = compare_tables(a, b)
-        status = "same" if cells == 0 and list(a.columns) == list(b.columns) else "changed"
-        out.append(TableDiff(notebook, name, status, len(a), len(b), cells, abs_change, rel_change,
-                             where))
+        cells, abs_change, rel_change, where, removed, added = compare_tables(a, b)
+        same = cells == 0 and not removed and not added and list(a.columns) == list(b.columns)
+        out.append(TableDiff(notebook, name, "same" if same else "changed", len(a), len(b), cells,
+                             abs_change, rel_change, where, removed, added))
     return out
 
 

@@ -164,6 +164,8 @@ def select_stays(stays: pd.DataFrame, defs: Any, population: str, pilots: Sequen
         out.loc[after, "exit_date"] = pd.NaT
         out.loc[after, "exit_reason"] = np.nan
     out["data_cut_date"] = out["data_cut_date"].clip(upper=reference)
+    if isinstance(out["pilot"].dtype, pd.CategoricalDtype):  # tables list the selected pilots only
+        out["pilot"] = out["pilot"].cat.remove_unused_categories()
     return Selection(out, n_total, {k: v for k, v in excluded.items() if v})
 
 

@@ -1,0 +1,59 @@
+"""The presentation helpers: the stays a notebook selects and how a table's cells read."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from lvv_eval.measures.definitions import load_definitions
+from lvv_eval.report.present import column_formats, format_value, report_labels, select_stays
+from tests.helpers.fake_stays import fake_stays
+
+
+@pytest.fixture(scope="module")
+def stays():
+    s = fake_stays(300, seed=2)
+    s.loc[s.index[:20], "in_covenant"] = False
+    return s
+
+
+def test_population_pilots_and_reference_date_select_and_count(stays):
+    ref = pd.Timestamp("2021-01-01")
+    sel = select_stays(stays, load_definitions(), "in_covenant", ["Amsterdam", "Utrecht"], ref)
+    out = sel.stays
+    assert set(out["pilot"].astype(str)) == {"Amsterdam", "Utrecht"}
+    assert list(out["pilot"].cat.categories) == ["Amsterdam", "Utrecht"]
+    assert out["in_covenant"].all() and (out["admission_date"] <= ref).all()
+    assert not (out["exit_date"] > ref).any()  # later exits censored at the reference date
+    assert (out["data_cut_date"] <= ref).all()
+    later = stays.loc[out.index]
+    assert out.loc[later["exit_date"] > ref, "exit_reason"].isna().all()
+    assert sel.n_total == len(stays) == len(out) + sum(sel.excluded.values())
+    assert sel.excluded["population"] == 20
+
+
+@pytest.mark.parametrize(("value", "fmt", "lang", "text"), [
+    (0.43125, "percent", "nl", "43,1"),
+    (0.43125, "percent", "en", "43.1"),
+    (1234.0, "integer", "nl", "1.234"),
+    (0.0004, "pvalue", "en", "<0.001"),
+    (0.0312, "pvalue", "nl", "0,031"),
+    (1.23456, "ratio", "en", "1.23"),
+    ("x", "percent", "nl", "x"),  # the disclosure marker stays as it is
+    (float("nan"), "decimal1", "nl", ""),
+])
+def test_cells_read_with_one_decimal_percentages_and_local_separators(value, fmt, lang, text):
+    assert format_value(value, fmt, lang)[0] == text
+
+
+def test_an_interval_limit_takes_the_format_of_its_estimate():
+    specs = report_labels()["columns"]
+    assert column_formats(["pilot", "cif", "lower", "upper"], specs)["lower"] == "percent"
+    assert column_formats(["median_days", "lower"], specs)["lower"] == "integer"
+    assert column_formats(["rate_per_100py", "upper"], specs)["upper"] == "decimal1"
+
+
+def test_every_column_of_the_standard_tables_has_dutch_and_english_words():
+    specs = report_labels()["columns"]
+    for name, spec in specs.items():
+        assert spec.get("nl") and spec.get("en"), name
