@@ -41,12 +41,16 @@ import warnings
 
 from lvv_eval import analysis as A
 from lvv_eval.analysis.plots import labels, plot_cumulative_incidence, plot_effects, plot_rates
+from lvv_eval.report.params import ParameterError
 from lvv_eval.report.present import Report
 
 rep = Report.start("04_outcomes_by_pilot", globals())  # refuses unknown or bad parameters
 gate = rep.gate  # every table and figure below passes the disclosure rules
 tte = rep.time_to_event()
 shown_classes = list(rep.classes)
+if reference_pilot and reference_pilot not in set(tte["pilot"].astype(str)):
+    raise ParameterError(f"reference_pilot={reference_pilot!r}: no stays of that pilot in the "
+                         f"selection; choose one of {', '.join(sorted(set(tte['pilot'].astype(str))))}")
 
 # %% [markdown]
 # ## Case mix per pilot
