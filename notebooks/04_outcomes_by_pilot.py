@@ -94,10 +94,11 @@ rep.show_figure(plot_cumulative_incidence(cif.result, lang=lang, synthetic=rep.s
 # Met exacte (Poisson) 95%-intervallen.
 
 # %%
-rates = rep.show_table(gate.rates(A.rates_per_100_person_years(tte, by="pilot"), tte),
-                       "rates_per_100py")
-rep.show_figure(plot_rates(rates.data, lang=lang, synthetic=rep.synthetic), "rates_per_100py",
-                sources=[rates])
+rates = gate.rates(A.rates_per_100_person_years(tte, by="pilot"), tte)
+in_classes = rates.data["cause"].isin(shown_classes).to_numpy()
+rep.show_table(rates, "rates_per_100py", view=rates.shown()[in_classes])
+rep.show_figure(plot_rates(rates.data[in_classes], lang=lang, synthetic=rep.synthetic),
+                "rates_per_100py", sources=[rates])
 
 # %% [markdown]
 # ## Pilots vergeleken, gecorrigeerd voor case mix / Pilots compared, adjusted for case mix

@@ -268,17 +268,18 @@ def plot_cumulative_incidence_by_group(
         table = table[table["time"] <= max_days]
     shown = [c for c in result.coding.classes if classes is None or c in classes]
     groups = list(table[by].drop_duplicates().sort_values())
-    colours = dict(zip(groups, sns.color_palette(n_colors=len(groups)), strict=True))
+    apply_theme()
+    colours = pilot_palette(groups) if by == "pilot" else class_palette(groups)
     fig, axes = plt.subplots(1, len(shown), figsize=(4.5 * len(shown), 3.6), sharey=True,
                              squeeze=False)
     for ax, cls in zip(axes.flat, shown, strict=True):
         for group in groups:
             curve = table[(table["cause"] == cls) & (table[by] == group)]
-            ax.step(curve["time"], curve["cif"], where="post", color=colours[group],
+            ax.step(curve["time"], curve["cif"], where="post", color=colours[str(group)],
                     label=_group_label(by, group, lang))
             if ci:
                 ax.fill_between(curve["time"], curve["lower"], curve["upper"], step="post",
-                                color=colours[group], alpha=0.15, linewidth=0)
+                                color=colours[str(group)], alpha=0.15, linewidth=0)
         ax.set_title(_class_label(cls, lang))
         ax.set_xlabel(lab["days_since_admission"])
         ax.set_ylabel(lab["cumulative_incidence"])

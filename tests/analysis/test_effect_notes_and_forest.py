@@ -65,3 +65,21 @@ def test_specification_summary_rests_on_the_smallest_denominator():
     gate = DisclosureGate.from_policy()
     assert gate.specification_summary(table, "v", 500, structural=["options"]).data.notna().all().all()
     assert gate.specification_summary(table, "v", 4, structural=["options"]).data["share_unique"].isna().all()
+
+
+@pytest.mark.parametrize("by", ["shelter_24h", "pilot"])
+def test_curves_by_group_one_panel_per_class_one_line_per_group(tte, by):
+    from matplotlib.colors import to_hex
+
+    from lvv_eval.analysis import cumulative_incidence
+    from lvv_eval.analysis.plots import plot_cumulative_incidence_by_group
+    from lvv_eval.report.style import pilot_colour
+
+    fig = plot_cumulative_incidence_by_group(cumulative_incidence(tte, by=by), "en",
+                                             classes=["durable", "none"])
+    assert [ax.get_title() for ax in fig.axes] == ["durable solution", "no solution"]
+    groups = tte[by].dropna().unique()
+    assert len(fig.axes[0].get_lines()) == len(groups)
+    if by == "pilot":
+        colours = {line.get_label(): to_hex(line.get_color()) for line in fig.axes[0].get_lines()}
+        assert all(colours[p] == pilot_colour(p) for p in colours)  # fixed pilot colours
