@@ -82,7 +82,8 @@ rep.show_table(curve_table, f"specification_curve_{outcome}", view=view, note=gr
                         "upper", "n", "numerator"])
 entry = results.grid.spec.outcomes[outcome]
 figure = S.plot_specification_curve(results, outcome, published=placement, lang=lang,
-                                    title=stamp + getattr(entry, f"label_{lang}"))
+                                    title=stamp + getattr(entry, f"label_{lang}"),
+                                    rows=curve_table.data)  # drawn from the checked table
 rep.show_figure(figure, f"specification_curve_{outcome}", sources=[curve_table], note=grid_note)
 
 # %% [markdown]
@@ -131,6 +132,7 @@ for model_outcome in ("hr_shelter_24h_adjusted", "cif_durable_365d") if models e
     rows = S.curve_data(results, model_outcome)
     checked = gate.specification_curve(rows.drop(columns=["p_value", "notes"], errors="ignore"),
                                        f"specification_curve_{model_outcome}")
-    rep.show_figure(S.plot_specification_curve(results, model_outcome, lang=lang, title=stamp + model_outcome,
+    rep.show_figure(S.plot_specification_curve(results, model_outcome, lang=lang,
+                                               title=stamp + model_outcome, rows=checked.data,
                                                null=1.0 if model_outcome.startswith("hr_") else None),
                     f"specification_curve_{model_outcome}", sources=[checked], note=grid_note)
