@@ -51,8 +51,9 @@ def os_error_message(exc: OSError) -> str:
     return f"cannot read or write {where}: {cause}"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with one sub-command per available stage."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser with one sub-command per available stage; with ``only``, just that
+    verb's module is imported (the others are listed with their help, without options)."""
     parser = OneLineParser(
         prog="lvv-eval",
         description="Harmonise, reproduce and analyse the LVV pilot deliveries (one verb per stage).",
@@ -61,17 +62,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB", parser_class=OneLineParser)
     for verb, (module_name, help_text) in VERBS.items():
-        module = importlib.import_module(module_name)
         p = sub.add_parser(verb, help=help_text, description=help_text)
-        module.add_arguments(p)
-        p.set_defaults(_module=module)
+        if only is None or verb == only:
+            module = importlib.import_module(module_name)
+            module.add_arguments(p)
+            p.set_defaults(_module=module)
     return parser
+
+
+def _chosen_verb(argv: Sequence[str]) -> str | None:
+    """The verb named on the command line (the first word that is one), if any."""
+    return next((a for a in argv if not a.startswith("-")), None) if argv else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lvv-eval`` console script."""
     try:
-        args = build_parser().parse_args(argv)
+        words = list(sys.argv[1:] if argv is None else argv)
+        verb = _chosen_verb(words)
+        args = build_parser(verb if verb in VERBS else None).parse_args(words)
     except SystemExit as exc:  # --help, or an argument error already printed in one line
         return exc.code if isinstance(exc.code, int) else 2
     try:

@@ -16,8 +16,7 @@ import pandas as pd
 from lvv_eval.disclosure import DisclosureGate, Entry, Record
 from lvv_eval.files import sha256_of
 from lvv_eval.outputs import write_owner_marker
-from lvv_eval.report.notebook import DISCLOSURE_SETTINGS
-from lvv_eval.report.present import TABLES_INDEX
+from lvv_eval.report.notebook import DISCLOSURE_SETTINGS, TABLES_INDEX
 
 WORKBOOK = "tables.xlsx"
 INDEX = "index.html"

@@ -24,6 +24,8 @@ from lvv_eval.disclosure import CheckedCurves, CheckedTable, DisclosureGate
 from lvv_eval.provenance import stays_provenance
 
 DISCLOSURE_SETTINGS = "disclosure_settings.json"
+TABLES_INDEX = "tables.json"
+"""Every table a notebook showed, for the run's workbook and ``lvv-eval diff``."""
 _GATES: dict[tuple[Path, bool], DisclosureGate] = {}
 
 SYNTHETIC_BANNER = {

@@ -28,6 +28,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -132,37 +133,70 @@ def parse_help(help_text: str) -> tuple[str, tuple[str, ...], str, float | None]
     return text.strip(" ;"), choices, choices_from, minimum
 
 
-def parse_cell(source: str, origin: str = "parameters cell") -> dict[str, Param]:
-    """The parameters a ``parameters`` cell declares (read with papermill's own inspection)."""
-    from papermill.translators import PythonTranslator
+def _declarations(source: str) -> list[tuple[ast.AnnAssign | ast.Assign, str]]:
+    """Each assignment of a cell with the comment at the end of its last line."""
+    lines = source.splitlines()
+    out = []
+    for node in ast.parse(source).body:
+        if not isinstance(node, ast.AnnAssign | ast.Assign):
+            continue
+        last = lines[node.end_lineno - 1]
+        tail = last[node.end_col_offset:]
+        comment = tail.split("#", 1)[1].strip() if "#" in tail else ""
+        out.append((node, comment))
+    return out
 
+
+def parse_cell(source: str, origin: str = "parameters cell") -> dict[str, Param]:
+    """The parameters a ``parameters`` cell declares: ``name: type = literal  # help`` per line,
+    as papermill's ``inspect_notebook`` reads them (checked against it by the tests)."""
     params: dict[str, Param] = {}
-    for found in PythonTranslator.inspect({"source": source}):
-        try:
-            default = ast.literal_eval(found.default)
-        except (ValueError, SyntaxError) as exc:
-            raise ParameterError(f"{origin}: {found.name}: the default {found.default} is not a literal") from exc
-        type_name = found.inferred_type_name
+    try:
+        declarations = _declarations(source)
+    except SyntaxError as exc:
+        raise ParameterError(f"{origin}: the parameters cell is not valid Python: {exc}") from exc
+    for node, comment in declarations:
+        target = node.target if isinstance(node, ast.AnnAssign) else node.targets[0]
+        name = getattr(target, "id", "?")
+        if not isinstance(node, ast.AnnAssign) or not isinstance(node.annotation, ast.Name):
+            raise ParameterError(f"{origin}: {name}: declare a type, one of {', '.join(TYPES)} "
+                                 f"(`{name}: str = ...`)")
+        type_name = node.annotation.id
         if type_name not in TYPES:
-            raise ParameterError(f"{origin}: {found.name}: declare a type, one of {', '.join(TYPES)} "
-                                 f"(`{found.name}: str = ...`)")
-        help_text, choices, choices_from, minimum = parse_help(found.help)
-        params[found.name] = Param(found.name, type_name, default, help_text, choices, choices_from,
-                                   minimum)
+            raise ParameterError(f"{origin}: {name}: type {type_name!r}; use one of {', '.join(TYPES)}")
+        try:
+            default = ast.literal_eval(node.value) if node.value is not None else None
+        except ValueError as exc:
+            raise ParameterError(f"{origin}: {name}: the default is not a literal") from exc
+        help_text, choices, choices_from, minimum = parse_help(comment)
+        params[name] = Param(name, type_name, default, help_text, choices, choices_from, minimum)
     return params
+
+
+def parameters_cell(path: Path) -> str:
+    """The source of a notebook's cell tagged ``parameters`` (a jupytext percent ``.py`` file or
+    an ``.ipynb``), read without starting jupytext."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".ipynb":
+        for cell in json.loads(text).get("cells", []):
+            if "parameters" in cell.get("metadata", {}).get("tags", []):
+                source = cell.get("source", "")
+                return "".join(source) if isinstance(source, list) else source
+        raise ParameterError(f"{path}: no cell tagged 'parameters'")
+    lines = text.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("# %%")]
+    for i, start in enumerate(starts):
+        if re.search(r"tags=\[[^\]]*[\"']parameters[\"']", lines[start]):
+            end = starts[i + 1] if i + 1 < len(starts) else len(lines)
+            return "\n".join(lines[start + 1:end])
+    raise ParameterError(f"{path}: no cell tagged 'parameters' (a line `# %% tags=[\"parameters\"]`)")
 
 
 def notebook_parameters(path: str | Path) -> dict[str, Param]:
     """The parameters a notebook (jupytext ``.py`` or ``.ipynb``) declares; a
     :class:`ParameterError` when it lacks a common parameter or declares one differently."""
-    import jupytext
-
     path = Path(path)
-    nb = jupytext.read(path)
-    cell = next((c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])), None)
-    if cell is None:
-        raise ParameterError(f"{path}: no cell tagged 'parameters'")
-    params = parse_cell(cell.source, str(path))
+    params = parse_cell(parameters_cell(path), str(path))
     problems = []
     for name, common in COMMON.items():
         mine = params.get(name)
@@ -214,18 +248,26 @@ class Known:
 
 def load_definitions_or_grid(path: str | Path = "") -> Any:
     """The :class:`~lvv_eval.measures.definitions.Definitions` a ``definitions`` parameter names:
-    the package's (empty), a definitions YAML, or the base definitions of a sensitivity grid."""
+    the package's (empty), a definitions YAML, or the base definitions of a sensitivity grid
+    (read once per file version in a process)."""
+    from lvv_eval.measures.definitions import DEFINITIONS_YAML
+
+    file = Path(path) if path else DEFINITIONS_YAML
+    if not file.is_file():
+        raise ParameterError(f"definitions={str(path)!r}: no such file")
+    stat = file.stat()
+    return _load_definitions_or_grid(str(file.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _load_definitions_or_grid(file: str, mtime_ns: int, size: int) -> Any:
     from lvv_eval.measures.definitions import (
         DefinitionsError,
         load_definitions,
         load_definitions_mapping,
     )
 
-    if not path:
-        return load_definitions()
-    path = Path(path)
-    if not path.is_file():
-        raise ParameterError(f"definitions={str(path)!r}: no such file")
+    path = Path(file)
     if is_grid_file(path):
         from lvv_eval.sensitivity.grid import load_grid
         from lvv_eval.sensitivity.specs import base_definitions_raw, merge_patch

@@ -59,6 +59,7 @@ from lvv_eval.disclosure import CheckedCurves, CheckedTable, DisclosureGate
 from lvv_eval.files import sha256_of
 from lvv_eval.report.notebook import (
     DISCLOSURE_SETTINGS,
+    TABLES_INDEX,
     banner,
     load_stays,
     provenance,
@@ -74,7 +75,6 @@ from lvv_eval.report.params import (
 from lvv_eval.report.style import FIGURE_DPI, apply_theme
 
 LABELS_YAML = Path(__file__).with_name("labels.yaml")
-TABLES_INDEX = "tables.json"
 SCRATCH = "scratch"
 RUN_FOLDER_ENV = "LVV_REPORT_FOLDER"
 _PLAIN = (str, int, float, bool, list, tuple, dict, type(None))

@@ -73,6 +73,7 @@ class NotebookRun:
     seconds: float
 
 
+@cache
 def versions() -> dict[str, str]:
     """Versions of Python and the packages a report depends on."""
     out = {"python": platform.python_version()}
@@ -296,8 +297,12 @@ def folder_hash(folder: Path) -> str:
 def notebook_inputs(plan: NotebookPlan, stays_path: Path) -> dict[str, str]:
     """sha256 of what a notebook reads: the stays file's folder (the ingest output with its
     audit trail), the definitions file, and every file or folder a parameter names."""
+    from lvv_eval.measures.definitions import DEFINITIONS_YAML
+
     out = {"stays_folder": f"{stays_path.parent}:{folder_hash(stays_path.parent)}"
            if stays_path.parent.is_dir() else "missing"}
+    if not plan.parameters.get("definitions"):  # the package's definitions file
+        out["definitions"] = f"{DEFINITIONS_YAML}:{sha256_of(DEFINITIONS_YAML)}"
     for name, value in plan.parameters.items():
         if not isinstance(value, str) or not value or name == "stays_path":
             continue
@@ -319,7 +324,7 @@ def cache_key(plan: NotebookPlan, report: ReportPlan) -> str:
         "inputs": plan.inputs,
         "disclosure": {k: v for k, v in report.disclosure.items() if k != "exceptions"},
         "settings_files": report.settings_files,
-        "versions": versions(),
+        "versions": dict(versions()),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -362,39 +367,70 @@ def _worker(path: str, parameters: dict[str, Any], folder: str, settings: dict[s
 Progress = Callable[[str], None]
 
 
+class _Watch:
+    """Progress lines for running futures: when each starts, and every
+    :data:`HEARTBEAT_SECONDS` which are still running and for how long."""
+
+    def __init__(self, names: Mapping[Future, str], progress: Progress) -> None:
+        self.names = names
+        self.progress = progress
+        self.started: dict[Future, float] = {}
+        self.last_beat = time.perf_counter()
+
+    def poll(self, pending: set[Future]) -> None:
+        now = time.perf_counter()
+        for fut in pending:
+            if fut not in self.started and fut.running():
+                self.started[fut] = now
+                self.progress(f"{self.names[fut]}: started")
+        running = [f for f in pending if f in self.started]
+        if running and now - self.last_beat >= HEARTBEAT_SECONDS:
+            self.last_beat = now
+            self.progress("still running: " + ", ".join(
+                f"{self.names[f]} ({now - self.started[f]:.0f} s)" for f in running))
+
+
 def _run_parallel(jobs: list[NotebookPlan], tmp: Path, settings: dict[str, Any], workers: int,
                   progress: Progress) -> dict[str, dict[str, Any]]:
-    """Run ``jobs`` in ``workers`` processes; stops at the first failure (returned with it)."""
+    """Run ``jobs`` (in this order) in ``workers`` processes; stops at the first failure
+    (returned with it)."""
     results: dict[str, dict[str, Any]] = {}
     if not jobs:
         return results
-    started: dict[Future, tuple[str, float]] = {}
     with ProcessPoolExecutor(max_workers=max(1, min(workers, len(jobs))),
                              mp_context=get_context("spawn")) as pool:
-        for job in jobs:
-            fut = pool.submit(_worker, str(job.path), job.parameters, str(tmp / job.stem), settings,
-                              str(tmp))
-            started[fut] = (job.stem, time.perf_counter())
-        pending = set(started)
-        done_count = 0
+        names = {pool.submit(_worker, str(job.path), job.parameters, str(tmp / job.stem), settings,
+                             str(tmp)): job.stem for job in jobs}
+        watch = _Watch(names, progress)
+        pending = set(names)
         while pending:
-            done, pending = wait(pending, timeout=HEARTBEAT_SECONDS, return_when=FIRST_COMPLETED)
-            if not done:
-                progress("still running: " + ", ".join(
-                    f"{started[f][0]} ({time.perf_counter() - started[f][1]:.0f} s)" for f in pending))
-                continue
+            done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+            watch.poll(pending)
             for fut in done:
                 result = fut.result()
                 results[result["stem"]] = result
-                done_count += 1
                 state = "FAILED" if result["error"] else "done"
-                progress(f"[{done_count}/{len(jobs)}] {result['stem']} {state} "
+                progress(f"[{len(results)}/{len(jobs)}] {result['stem']} {state} "
                          f"({result['seconds']:.1f} s)")
                 if result["error"]:
                     for other in pending:
                         other.cancel()
                     return results
     return results
+
+
+def longest_first(jobs: list[NotebookPlan], root: Path) -> list[NotebookPlan]:
+    """``jobs`` ordered by how long each took when it last ran (unknown ones first), so that two
+    workers finish close together."""
+    last: dict[str, float] = {}
+    for manifest in sorted(root.glob(f"[!.]*/{MANIFEST}")):
+        try:
+            notebooks = json.loads(manifest.read_text(encoding="utf-8"))["notebooks"]
+        except (OSError, ValueError, KeyError):
+            continue
+        last.update({stem: float(nb["seconds"]) for stem, nb in notebooks.items()
+                     if not nb.get("cached_from") and nb.get("seconds")})
+    return sorted(jobs, key=lambda job: -last.get(job.stem, float("inf")))
 
 
 def _keep_failure(result: Mapping[str, Any], run_id: str, root: Path, provenance: str) -> Path:
@@ -441,7 +477,7 @@ def run_report(plan: ReportPlan, *, root: Path | None = None, out_dir: Path | No
         nb.key = cache_key(nb, plan)
     cached = {nb.stem: find_cached(nb.key, nb.stem, root) for nb in plan.notebooks} if use_cache else {}
     cached = {k: v for k, v in cached.items() if v is not None}
-    jobs = [nb for nb in plan.notebooks if nb.stem not in cached]
+    jobs = longest_first([nb for nb in plan.notebooks if nb.stem not in cached], root)
     for stem, run in cached.items():
         progress(f"{stem}: unchanged since run {run.name} (cached; -p or --no-cache to run again)")
     timings: dict[str, float] = {}
@@ -450,8 +486,9 @@ def run_report(plan: ReportPlan, *, root: Path | None = None, out_dir: Path | No
         for stem, run in cached.items():
             shutil.copytree(run / stem, tmp / stem)
             shutil.copyfile(run / f"{stem}.html", tmp / f"{stem}.html")
-        for job in jobs:
-            progress(f"{job.stem}: running ...")
+        if jobs:
+            progress(f"running {len(jobs)} notebook(s), {min(workers, len(jobs))} at a time: "
+                     + ", ".join(j.stem for j in jobs))
         results = _run_parallel(jobs, tmp, plan.disclosure, workers, progress)
         failed = [r for r in results.values() if r["error"]]
         if failed:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from lvv_eval.report.params import (
@@ -38,6 +40,25 @@ def test_papermill_inspection_shows_name_type_default_and_help(tmp_path):
     assert shown["pilots"]["inferred_type_name"] == "list"
     assert shown["horizon_days"]["default"] == "365"
     assert "choices: nl, en" in shown["lang"]["help"]
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS_DIR.glob("*.py")), ids=lambda p: p.stem)
+def test_our_reading_of_every_notebook_agrees_with_papermills(path, tmp_path):
+    import ast
+
+    import jupytext
+    import papermill as pm
+
+    nb = jupytext.read(path)
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+    jupytext.write(nb, tmp_path / "nb.ipynb")
+    theirs = {name: SimpleNamespace(**p) for name, p in pm.inspect_notebook(str(tmp_path / "nb.ipynb")).items()}
+    ours = notebook_parameters(path)
+    assert list(theirs) == list(ours)
+    for name, param in ours.items():
+        assert theirs[name].inferred_type_name == param.type
+        assert ast.literal_eval(theirs[name].default) == param.default
+        assert theirs[name].help.startswith(param.help)
 
 
 def test_every_notebook_declares_the_common_parameters():

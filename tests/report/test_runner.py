@@ -106,7 +106,8 @@ def test_the_first_run_writes_pages_workbook_record_and_manifest(runs):
     params = manifest["notebooks"]["01_tiny"]["parameters"]
     assert params["bins"] == 3 and params["population"] == "in_covenant"  # defaults recorded
     assert manifest["git_commit"] and manifest["settings_files"]["disclosure_policy"]
-    assert manifest["notebooks"]["01_tiny"]["inputs"]["stays_folder"]
+    inputs = manifest["notebooks"]["01_tiny"]["inputs"]
+    assert inputs["stays_folder"] and re.fullmatch(r".+definitions\.yaml:[0-9a-f]{64}", inputs["definitions"])
     assert manifest["versions"]["papermill"] and manifest["disclosure"]["status_counts"]
     record = json.loads((folder / "disclosure.json").read_text())
     outputs = {o["output"] for o in record["outputs"]}
