@@ -227,7 +227,9 @@ def guidance_effects(
     """
     frame = guidance_frame(tte, reference)
     levels = exposure_effects(frame, "guidance_intensity", adjust, causes, settings=settings)
-    trend = exposure_effects(frame, GUIDANCE_STEP, adjust, causes, settings=settings)
+    with warnings.catch_warnings():  # the same stays as the levels, which said so already
+        warnings.simplefilter("ignore", DroppedRowsWarning)
+        trend = exposure_effects(frame, GUIDANCE_STEP, adjust, causes, settings=settings)
     levels.table.insert(1, "kind", "level")
     trend.table.insert(1, "kind", "trend")
     trend.table["level"] = "per step"

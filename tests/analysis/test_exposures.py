@@ -15,7 +15,7 @@ from lvv_eval.analysis import (
     exposure_effects,
     guidance_effects,
 )
-from lvv_eval.analysis.caveats import AnalysisWarning
+from lvv_eval.analysis.caveats import AnalysisWarning, DroppedRowsWarning
 from lvv_eval.analysis.exposures import GUIDANCE_STEP, guidance_frame
 from lvv_eval.disclosure import DisclosureGate
 from tests.helpers.fake_stays import PILOT_FACTOR
@@ -123,3 +123,14 @@ def test_gate_withholds_a_row_whose_level_has_few_events(tte):
     assert pd.isna(shown.loc[("adjusted", "Eindhoven"), "hr"])
     assert shown.loc[("adjusted", "Eindhoven"), "disclosure"] == "MODEL_LEVEL"
     assert pd.notna(shown.loc[("adjusted", "Groningen"), "hr"])
+
+
+def test_guidance_says_once_how_many_stays_it_leaves_out(tte):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = guidance_effects(tte, ["shelter_24h", *ADJUST], causes=["durable"],
+                                  settings=FitSettings(bootstrap=False, cluster="person_id"))
+    dropped = [w for w in caught if issubclass(w.category, DroppedRowsWarning)]
+    n = int(result.table["n_dropped_missing"].iloc[0])
+    assert (len(dropped) == 1 and str(n) in str(dropped[0].message)) if n else not dropped
+    assert result.table["n_dropped_missing"].nunique() == 1  # levels and trend on the same stays
