@@ -44,6 +44,11 @@ def clean_dir() -> Path:
     return data_root() / "data_clean"
 
 
+def user_specs_dir() -> Path:
+    """Source specs for the real deliveries, beside the data: ``$LVV_DATA_ROOT/specs/``."""
+    return data_root() / "specs"
+
+
 def review_dir() -> Path:
     """Review material for data managers that is not for publication (per-stay tables, discrepancy
     lists): microdata, kept apart from ``reports/``."""

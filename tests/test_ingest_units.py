@@ -108,7 +108,8 @@ def test_wrong_sheet_is_named_with_the_sheets_there_are(tmp_path):
     wb.close()
     mark_synthetic(raw)
     (src / "x.yaml").write_text("name: x\npilot: Utrecht\nfiles:\n  - {pattern: 'x/*.xlsx', reader: excel, "
-                                "sheets: [{name: Deelnemers}]}\ncolumns: {Clientnr: source_id}\n")
+                                "sheets: [{name: Deelnemers}]}\ncolumns: {Clientnr: source_id}\n"
+                                    "constants: {data_cut_date: '2022-07-01'}\n")
     with pytest.raises(IngestError, match=r"wrong sheet: file x/book.xlsx has no sheet 'Deelnemers' \(sheets: \['Blad1'\]\)"):
         run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)
 
@@ -320,7 +321,8 @@ def test_excel_cells_beyond_the_header_are_an_error(tmp_path):
     wb.close()
     mark_synthetic(raw)
     (src / "x.yaml").write_text("name: x\npilot: Utrecht\nfiles:\n  - {pattern: 'x/*.xlsx', reader: excel, "
-                                "sheets: [{name: Blad1}]}\ncolumns: {Clientnr: source_id}\n")
+                                "sheets: [{name: Blad1}]}\ncolumns: {Clientnr: source_id}\n"
+                                    "constants: {data_cut_date: '2022-07-01'}\n")
     with pytest.raises(IngestError, match=r"sheet 'Blad1', row 3: cells to the right of the last named column"):
         run_ingest(raw, tmp_path / "out", sources_dir=src, progress=False)
 

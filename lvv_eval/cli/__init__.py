@@ -23,6 +23,7 @@ from lvv_eval.errors import UserError
 VERBS: dict[str, tuple[str, str]] = {
     "synth": ("lvv_eval.cli.synth", "write the SYNTHETIC default deliveries to data_raw/"),
     "ingest": ("lvv_eval.cli.ingest", "harmonise the raw deliveries into data_clean/"),
+    "spec": ("lvv_eval.cli.spec", "check source specs, or draft one from a delivered file"),
     "reproduce": ("lvv_eval.cli.reproduce", "recompute the published figures and explain gaps"),
     "monitor": ("lvv_eval.cli.monitor", "monitor indicators per pilot at a list of dates"),
     "chain": ("lvv_eval.cli.chain", "link stays to the IND and DT&V extracts and reconcile outcomes"),

@@ -28,6 +28,15 @@ def path_argument(text: str) -> Path:
     return Path(text)
 
 
+def add_specs_dir_argument(parser: argparse.ArgumentParser) -> None:
+    """``--specs-dir``: the folder of source specs (the real deliveries' specs beside the data)."""
+    parser.add_argument("--specs-dir", "--sources-dir", dest="specs_dir", type=path_argument, default=None,
+                        metavar="DIR",
+                        help="folder of source specs (*.yaml, with vocab/ and an optional repairs.yaml; "
+                             "default: $LVV_DATA_ROOT/specs/ when it holds specs and the deliveries are "
+                             "not SYNTHETIC, else the package's own specs of the SYNTHETIC default)")
+
+
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     """Options naming the stays table and the definitions file."""
     parser.add_argument("--stays", type=path_argument, default=None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from lvv_eval import config
-from lvv_eval.cli.common import path_argument
+from lvv_eval.cli.common import add_specs_dir_argument, path_argument
 from lvv_eval.dataroot import default_deliveries_dir
 
 
@@ -16,8 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "deliveries, else data_raw/synthetic)")
     parser.add_argument("--out-dir", type=path_argument, default=None,
                         help="output folder (default: data_clean); replaced only when ingest wrote it or it is empty")
-    parser.add_argument("--sources-dir", type=path_argument, default=None,
-                        help="folder of source specs (*.yaml; default: the package's sources/)")
+    add_specs_dir_argument(parser)
     parser.add_argument("--skip", action="append", default=[], metavar="RULE_ID",
                         help="switch off a named cleaning step (repair, merge or exclusion rule id); repeatable")
     parser.add_argument("--strict", action="store_true",
@@ -44,9 +43,11 @@ def run_cli(args: argparse.Namespace) -> int:
     raw = args.raw_dir or default_deliveries_dir()
     out = args.out_dir or config.clean_dir()
     result = run_ingest(raw, out, skip_steps=args.skip, strict=args.strict, progress=not args.quiet,
-                        sources_dir=args.sources_dir, workers=args.workers, raw_cells=args.raw_cells,
+                        sources_dir=args.specs_dir, workers=args.workers, raw_cells=args.raw_cells,
                         max_lost_share=args.max_lost_share, capacity_file=args.capacity)
     if not args.quiet:
+        specs = result.manifest["parameters"]["sources_dir"]
         print(f"wrote {len(result.stays):,} stays, {len(result.quarantine):,} quarantined rows and "
-              f"{len(result.changes):,} logged changes to {out}")
+              f"{len(result.changes):,} logged changes to {out} (source specs: "
+              f"{'the package' if specs == 'package' else specs})")
     return 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from lvv_eval.cli.common import add_specs_dir_argument
 from lvv_eval.config import clean_dir, data_root, raw_dir, synthetic_dir
 from lvv_eval.dataroot import real_data_found, real_deliveries, root_is_set
 from lvv_eval.errors import UserError
@@ -20,12 +21,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``lvv-eval run``."""
     parser.add_argument("--fresh", action="store_true",
                         help="redraw the synthetic deliveries even when they are current (demo data root only)")
+    add_specs_dir_argument(parser)
 
 
-def stage_steps(raw: Path | None = None) -> list[tuple[str, list[str]]]:
+def stage_steps(raw: Path | None = None, specs_dir: Path | None = None) -> list[tuple[str, list[str]]]:
     """The verbs ``run`` chains after the data are in place, with their arguments, in order."""
+    specs = ["--specs-dir", str(specs_dir)] if specs_dir is not None else []
     return [
-        ("ingest", ["--raw-dir", str(raw or synthetic_dir()), "--out-dir", str(clean_dir())]),
+        ("ingest", ["--raw-dir", str(raw or synthetic_dir()), "--out-dir", str(clean_dir()), *specs]),
         ("reproduce", ["--publication", "all"]),
         ("chain", ["--if-present"]),
         ("report", []),
@@ -67,7 +70,7 @@ def run_cli(args: argparse.Namespace) -> int:
             return code
     elif raw == synthetic_dir():
         print(f"run: the SYNTHETIC deliveries in {raw} are current (--fresh to redraw anyway)")
-    for verb, verb_args in stage_steps(raw):
+    for verb, verb_args in stage_steps(raw, args.specs_dir):
         print(f"\n=== lvv-eval {verb} ===", flush=True)
         code = main([verb, *verb_args])
         if code:

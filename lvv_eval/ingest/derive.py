@@ -54,6 +54,12 @@ def constant(records: pd.DataFrame, entry: Any) -> pd.Series:
     return pd.Series(entry.value, index=records.index)
 
 
+def date_plus_days(records: pd.DataFrame, entry: Any) -> pd.Series:
+    """The date in ``date`` plus the number of days in ``days`` (missing when either is)."""
+    days = pd.to_timedelta(records[entry.days].astype("Float64").astype("float64"), unit="D")
+    return (records[entry.date] + days).astype("datetime64[ns]")
+
+
 DERIVATIONS: dict[str, Derivation] = {
     "age_from_birth_date": age_from_birth_date,
     "age_from_birth_year": age_from_birth_year,
@@ -61,6 +67,7 @@ DERIVATIONS: dict[str, Derivation] = {
     "flag_from_date": flag_from_date,
     "value_when_flag": value_when_flag,
     "constant": constant,
+    "date_plus_days": date_plus_days,
 }
 assert tuple(DERIVATIONS) == DERIVE_METHODS, "every method named in spec_models needs a function here"
 

@@ -42,6 +42,22 @@ def _pattern_matches(raw_dir: Path, pattern: str, several: bool, where: str) -> 
     return found
 
 
+def check_overlaps(raw_dir: Path, specs: list[SourceSpec]) -> None:
+    """An :class:`IngestError` naming both specs when one file matches the patterns of two source
+    specs (their deliveries overlap: every stay would be read twice)."""
+    owner: dict[str, str] = {}
+    for spec in specs:
+        for i, fs in enumerate(spec.files):
+            for p in sorted(q for q in raw_dir.glob(fs.pattern) if q.is_file()):
+                rel = p.relative_to(raw_dir).as_posix()
+                where = f"{spec.path.name} (files[{i}].pattern '{fs.pattern}')"
+                if rel in owner and not owner[rel].startswith(f"{spec.path.name} "):
+                    raise IngestError(
+                        f"overlapping source specs: file {rel} matches {owner[rel]} and {where}; each delivery "
+                        f"is read by one spec. Narrow one of the patterns, or remove the older spec.")
+                owner.setdefault(rel, where)
+
+
 def take_inventory(raw_dir: Path, specs: list[SourceSpec], chain_specs: Sequence[Any] = ()) -> list[dict]:
     """One entry per file under ``raw_dir``: ``file``, ``status`` (read | ignored), ``role`` or
     ``reason``; ``chain_specs`` are the specs of the IND and DT&V extracts and crosswalks."""

@@ -7,6 +7,7 @@ the validation rules turn into a quarantine entry naming the rule.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Mapping, Sequence
 
@@ -46,18 +47,24 @@ def by_unique(values: pd.Series, func: Callable[[pd.Series], tuple[pd.Series, ..
     return tuple(spread)
 
 
+def spec_columns(spec: SourceSpec) -> list[str]:
+    """The raw headers a delivery of ``spec`` must have (mapped and combined columns)."""
+    return list(dict.fromkeys([*spec.columns, *(c for entry in getattr(spec, "combine", ()) for c in entry.columns)]))
+
+
 def check_columns(table: RawTable, spec: SourceSpec) -> None:
     """Raise a clear error for a missing or unexpected column."""
-    expected = set(spec.columns)
-    known = expected | set(spec.ignore_columns)
+    required = spec_columns(spec)
+    known = set(required) | set(spec.ignore_columns)
     got = table.columns
-    missing = [c for c in spec.columns if c not in got]
+    missing = [c for c in required if c not in got]
     unexpected = [c for c in got if c not in known]
     where = locate(table.file, table.sheet or None, table.header_row)
     if missing:
         raise IngestError(
             f"missing column: {where}, column '{missing[0]}' (all missing: {missing}) is required by "
-            f"source spec {spec.path.name}. Restore the column or update the spec's 'columns'."
+            f"source spec {spec.path.name}. Row {table.header_row} holds {_listing(got)}."
+            f"{_column_hint(missing, [c for c in got if c not in known])} Restore the column or update the spec's 'columns'."
         )
     if unexpected:
         raise IngestError(
@@ -67,6 +74,28 @@ def check_columns(table: RawTable, spec: SourceSpec) -> None:
         )
 
 
+def _listing(headers: list[str], limit: int = 12) -> str:
+    more = f", ... ({len(headers) - limit} more)" if len(headers) > limit else ""
+    return "[" + ", ".join(repr(h) for h in headers[:limit]) + more + "]"
+
+
+def _column_hint(missing: list[str], got: list[str]) -> str:
+    """Close spellings of missing columns among the unknown headers found, as a suggested fix."""
+    pairs = [(m, difflib.get_close_matches(m, got, n=1, cutoff=0.6)) for m in missing]
+    close = [f"'{m}' -> '{g[0]}'" for m, g in pairs if g]
+    return f" Perhaps renamed: {', '.join(close)}." if close else ""
+
+
+def combine_columns(frame: pd.DataFrame, columns: Sequence[str], separator: str) -> pd.Series:
+    """The filled cells of ``columns`` joined by ``separator`` (missing when all are empty)."""
+    parts = [frame[c].astype("str").str.strip().replace("", None) for c in columns]
+    joined = parts[0].copy()
+    for part in parts[1:]:
+        both = joined.notna() & part.notna()
+        joined = joined.where(~both, joined + separator + part).fillna(part)
+    return joined.astype("str")
+
+
 def rename_to_fields(frame: pd.DataFrame, spec: SourceSpec) -> tuple[pd.DataFrame, dict[str, str]]:
     """Frame with one column per harmonised field (text) and the field -> raw column names."""
     out = pd.DataFrame(index=frame.index)
@@ -74,6 +103,9 @@ def rename_to_fields(frame: pd.DataFrame, spec: SourceSpec) -> tuple[pd.DataFram
     for raw, fld in spec.columns.items():
         out[fld] = frame[raw]
         names[fld] = raw
+    for entry in getattr(spec, "combine", ()):
+        out[entry.field] = combine_columns(frame, entry.columns, entry.separator)
+        names[entry.field] = " + ".join(entry.columns)
     for meta in META_COLUMNS:
         out[meta] = frame[meta]
     return out, names
@@ -198,7 +230,7 @@ def convert_fields(frame: pd.DataFrame, spec: SourceSpec, constants: Mapping[str
     for fld in [c for c in out.columns if not c.startswith("_")]:
         col = out[fld]
         if fld in DATE_FIELDS:
-            out[fld], bad = parse_dates(col, spec.date_formats + ("%Y-%m-%d",),
+            out[fld], bad = parse_dates(col, spec.formats_for(fld),
                                         excel_serial=spec.excel_serial, month_names=spec.month_names)
             issues[f"unparsed:{fld}"] = bad
         elif fld in BOOL_FIELDS and fld in spec.labels:

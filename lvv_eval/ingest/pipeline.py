@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from lvv_eval.capacity import CAPACITY_YAML, load_capacity_file
+from lvv_eval.config import PACKAGE_DIR, SOURCES_DIR
 from lvv_eval.files import sha256_of
 from lvv_eval.ingest import events as event_layout
 from lvv_eval.ingest.accounting import Accounting
@@ -33,14 +34,16 @@ from lvv_eval.ingest.chain.spec import load_chain_specs
 from lvv_eval.ingest.checks import check_skip_ids, loss_problems, strict_problems
 from lvv_eval.ingest.dedup import log_merges, merge_duplicates
 from lvv_eval.ingest.derive import derive_fields
+from lvv_eval.ingest.diagnose import date_findings
 from lvv_eval.ingest.errors import IngestError, locate
-from lvv_eval.ingest.inventory import take_inventory, unexpected_files
+from lvv_eval.ingest.inventory import check_overlaps, take_inventory, unexpected_files
 from lvv_eval.ingest.mapping import (
     apply_codebook,
     check_columns,
     convert_fields,
     flag_invalid_categories,
     rename_to_fields,
+    spec_columns,
 )
 from lvv_eval.ingest.output import (
     chain_manifest,
@@ -52,8 +55,15 @@ from lvv_eval.ingest.output import (
 )
 from lvv_eval.ingest.pseudonymise import person_ids, resolve_key, stay_ids
 from lvv_eval.ingest.quarantine import build_quarantine, empty_quarantine, issue_details
-from lvv_eval.ingest.readers import RawTable, find_files, header_note, read_file, read_text
-from lvv_eval.ingest.repairs import REPAIRS_FILE, Repair, load_repairs, run_repairs
+from lvv_eval.ingest.readers import (
+    RawTable,
+    find_files,
+    footer_note,
+    header_note,
+    read_file,
+    read_text,
+)
+from lvv_eval.ingest.repairs import REPAIRS_FILE, Repair, run_repairs
 from lvv_eval.ingest.rules import (
     RULES_FILE,
     Rule,
@@ -63,7 +73,7 @@ from lvv_eval.ingest.rules import (
     first_failed_rule,
     load_rules,
 )
-from lvv_eval.ingest.spec import FileSpec, SourceSpec, load_specs
+from lvv_eval.ingest.spec import FileSpec, SourceSpec, folder_repairs, load_specs, specs_folder
 from lvv_eval.ingest.summary import delivery_summary, format_summary, unmapped_warnings
 from lvv_eval.ingest.tracking import ChangeLog, with_stay_ids
 from lvv_eval.provenance import check_marker
@@ -96,6 +106,8 @@ class _TableResult:
     validation: pd.DataFrame
     folded: pd.DataFrame = field(default_factory=pd.DataFrame)
     duplicates: pd.DataFrame = field(default_factory=pd.DataFrame)
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -157,6 +169,7 @@ def _process_table(table: RawTable, spec: SourceSpec, ctx: _Context, books: dict
         frame, duplicates = event_layout.drop_exact_duplicates(table.frame)
         table = replace(table, frame=frame)
     records, issues, fields, names = _harmonise(table, spec, ctx, books)
+    spec_problems, spec_warnings = date_findings(fields, issues, spec, names, table.file, table.sheet)
     owner = pd.Series(table.frame.index, index=table.frame.index)  # raw row -> row of its stay
     row_issues, row_fields, row_names = issues, fields, names  # per raw row, for quarantine details
     if spec.layout == "long":
@@ -181,7 +194,7 @@ def _process_table(table: RawTable, spec: SourceSpec, ctx: _Context, books: dict
     folded_rows = (owner != owner.index).to_numpy() & kept_owner
     folded = raw_meta[folded_rows].assign(_owner_row=table.frame["_row"].reindex(owner[folded_rows]).to_numpy())
     return _TableResult(records.loc[inside].drop(index=bad), quarantine, raw_meta[owner_out], conf.summary, folded,
-                        duplicates)
+                        duplicates, spec_problems, spec_warnings)
 
 
 def _non_participants(records: pd.DataFrame, spec: SourceSpec, skip: Collection[str]) -> pd.Series:
@@ -277,9 +290,10 @@ def _ingest_delivery(spec: SourceSpec, raw_dir: Path, ctx: _Context, progress: b
     for fs in spec.files:
         for path in find_files(raw_dir, fs, spec.path):
             rel = path.relative_to(raw_dir).as_posix()
-            tables = read_file(path, rel, fs, [*spec.columns, *spec.ignore_columns], spec.path.name)
+            tables = read_file(path, rel, fs, [*spec_columns(spec), *spec.ignore_columns], spec.path.name)
             declared = {s.name: s.header_row for s in fs.sheets}
             notes = [header_note(t, declared.get(t.sheet, fs.header_row)) for t in tables]
+            notes += [footer_note(t, spec.path.name) for t in tables]
             inputs.append({"file": rel, "source_spec": spec.path.name, "pilot": spec.pilot, "role": "delivery",
                            "sha256": sha256_of(path), "bytes": path.stat().st_size,
                            "rows": {t.sheet or "": len(t.frame) for t in tables},
@@ -296,6 +310,8 @@ def _ingest_delivery(spec: SourceSpec, raw_dir: Path, ctx: _Context, progress: b
                 quarantine_parts.append(res.quarantine)
                 validation_parts.append(res.validation)
                 valid_parts.append(res.records)
+                inputs[-1]["notes"].extend(res.warnings)
+                inputs[-1].setdefault("problems", []).extend(res.problems)
             if progress:
                 print(f"  {spec.pilot}: read {rel} ({sum(len(t.frame) for t in tables):,} rows)",
                       file=sys.stderr, flush=True)
@@ -424,16 +440,19 @@ def run_ingest(
     if not raw_dir.is_dir():
         raise IngestError(f"missing folder: raw deliveries folder {raw_dir} does not exist. "
                           f"Run `lvv-eval synth` for the synthetic default or pass --raw-dir.")
-    specs = load_specs(sources_dir)
-    capacity_file = Path(capacity_file) if capacity_file is not None else CAPACITY_YAML
-    capacity = load_capacity_file(capacity_file)
     marker = check_marker(raw_dir)
     synthetic = marker.valid
+    sources_dir = specs_folder(sources_dir, synthetic)
+    specs = load_specs(sources_dir)
+    check_overlaps(raw_dir, specs)
+    chain_sources_dir = _chain_specs_dir(sources_dir, chain_sources_dir)
+    capacity_file = Path(capacity_file) if capacity_file is not None else CAPACITY_YAML
+    capacity = load_capacity_file(capacity_file)
     out_dir = check_out_dir(out_dir, [raw_dir, *([sources_dir] if sources_dir else [])], synthetic)
     if raw_cells and not synthetic:
         raise IngestError(f"--raw-cells keeps raw cell values in the quarantine; only for SYNTHETIC data, and "
                           f"{raw_dir} is not ({marker.reason})")
-    rules, repairs = load_rules(), load_repairs()
+    rules, repairs = load_rules(), folder_repairs(sources_dir)
     check_skip_ids(skip_steps, [r.id for r in repairs], [r.id for r in rules])
     ctx = _Context(rules, repairs, frozenset(skip_steps), resolve_key(synthetic, marker.reason), ChangeLog(),
                    raw_cells)
@@ -451,6 +470,7 @@ def run_ingest(
         validation_parts.extend(res.validation)
     stays = coerce_stays(pd.concat(stays_parts, ignore_index=True)) if stays_parts else empty_stays()
     stays = stays.sort_values(["pilot", "stay_id"], kind="stable").reset_index(drop=True)
+    check_doubled_stays(stays, inputs)
     validate_stays(stays)
     quarantine = pd.concat(quarantine_parts, ignore_index=True) if quarantine_parts else empty_quarantine()
     changes = with_stay_ids(ctx.log.frame(), pd.concat(stay_rows, ignore_index=True) if stay_rows else None)
@@ -459,7 +479,8 @@ def run_ingest(
     chain = ingest_chain(raw_dir, ctx.key, skip_steps=ctx.skip, progress=progress, specs_dir=chain_sources_dir)
     person_links = merge_person_links([x for x in links if len(x)], chain.tables["person_links"])
     limits = {s.pilot: (s.max_lost_share if max_lost_share is None else max_lost_share) for s in specs}
-    problems = loss_problems(accounting.per_file(), limits)
+    problems = [p for entry in inputs for p in entry.get("problems", ())]
+    problems += loss_problems(accounting.per_file(), limits)
     if strict:
         problems += strict_problems(quarantine) + strict_problems(chain.quarantine, by="source")
     warnings = run_warnings(files, changes, inputs)
@@ -472,10 +493,10 @@ def run_ingest(
         "provenance": {"synthetic": synthetic, "why": marker.reason,
                        "marker": {k: v for k, v in (marker.marker or {}).items() if k != "files"} or None},
         "raw_dir": str(raw_dir), "sources": [s.path.name for s in specs],
-        "spec_files": _spec_hashes(specs, capacity_file),
+        "spec_files": _spec_hashes(sources_dir, capacity_file, chain_sources_dir),
         "parameters": {"skip_steps": sorted(ctx.skip), "strict": strict, "raw_cells": raw_cells,
                        "max_lost_share": limits,
-                       "sources_dir": str(sources_dir) if sources_dir else "package"},
+                       "sources_dir": str(sources_dir.resolve()) if sources_dir else "package"},
         "files": files,
         "versions": versions(),
         "inputs": inputs,
@@ -503,6 +524,23 @@ def run_ingest(
     return IngestResult(stays, quarantine, changes, validation, manifest, summary, out_dir, chain, person_links)
 
 
+def check_doubled_stays(stays: pd.DataFrame, inputs: list[dict]) -> None:
+    """An :class:`IngestError` naming the source specs when the same stay (person and admission
+    date) comes from deliveries of two specs: their deliveries overlap."""
+    doubled = stays[stays["stay_id"].duplicated(keep=False)]
+    if doubled.empty:
+        return
+    spec_of = {e["file"]: e["source_spec"] for e in inputs if e.get("role") == "delivery"}
+    by_stay = doubled.assign(spec=doubled["source_file"].astype(str).map(spec_of)).groupby("stay_id")["spec"]
+    pairs = sorted({tuple(sorted(set(v))) for v in by_stay.agg(list) if len(set(v)) > 1})
+    if not pairs:
+        return  # within one delivery: the duplicate merge rules have their say (pandera reports it)
+    files = sorted(set(doubled["source_file"].astype(str)))
+    raise IngestError(f"overlapping source specs: {doubled['stay_id'].nunique()} stays come from the deliveries of "
+                      f"{' and '.join(pairs[0])} (files {', '.join(files[:4])}); each stay is delivered once. "
+                      f"Remove the older delivery or its spec, or narrow the specs' file patterns.")
+
+
 def run_warnings(files: list[dict], changes: pd.DataFrame, inputs: list[dict]) -> list[str]:
     """What the data manager should know although nothing failed: a header found below title
     rows, files nobody read, labels set to missing because the vocabulary lacks them."""
@@ -515,9 +553,26 @@ def run_warnings(files: list[dict], changes: pd.DataFrame, inputs: list[dict]) -
     return lines
 
 
-def _spec_hashes(specs: list[SourceSpec], capacity_file: Path) -> dict[str, str]:
-    """SHA-256 of every YAML file that shaped the result (source specs, vocabularies, rules,
-    repairs, capacity), keyed by folder/name."""
-    folders = {s.path.parent for s in specs}
-    paths = sorted({p for f in folders for p in f.rglob("*.yaml")} | {RULES_FILE, REPAIRS_FILE, capacity_file})
-    return {f"{p.parent.name}/{p.name}": sha256_of(p) for p in paths}
+def _chain_specs_dir(sources_dir: Path | None, chain_sources_dir: Path | None) -> Path | None:
+    """The chain specs: the folder given, else a specs folder's ``chain/``, else the package's."""
+    if chain_sources_dir is None and sources_dir is not None and (sources_dir / "chain").is_dir():
+        return sources_dir / "chain"
+    return chain_sources_dir
+
+
+def _spec_hashes(sources_dir: Path | None, capacity_file: Path, chain_dir: Path | None) -> dict[str, str]:
+    """SHA-256 of every YAML file that shaped the result (source specs, vocabularies, repairs,
+    rules, capacity), keyed ``package:<path in the package>`` or ``specs_dir:<path in the
+    specs folder>`` (``--specs-dir`` or ``$LVV_DATA_ROOT/specs``), else the file's own path."""
+    folders = [Path(sources_dir or SOURCES_DIR)] + ([Path(chain_dir)] if chain_dir else [])
+    paths = {p for f in folders for p in Path(f).rglob("*.yaml")} | {RULES_FILE, REPAIRS_FILE, Path(capacity_file)}
+    out = {}
+    for p in sorted(p.resolve() for p in paths):
+        if p.is_relative_to(PACKAGE_DIR):
+            key = f"package:{p.relative_to(PACKAGE_DIR).as_posix()}"
+        elif sources_dir is not None and p.is_relative_to(Path(sources_dir).resolve()):
+            key = f"specs_dir:{p.relative_to(Path(sources_dir).resolve()).as_posix()}"
+        else:
+            key = str(p)
+        out[key] = sha256_of(p)
+    return out

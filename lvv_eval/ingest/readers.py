@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import io
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +22,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import python_calamine as calamine
 
+from lvv_eval.config import SOURCES_DIR, user_specs_dir
 from lvv_eval.ingest.errors import IngestError, locate
 from lvv_eval.ingest.spec import FileSpec, SheetSpec
+from lvv_eval.provenance import check_marker
 
 META_COLUMNS: tuple[str, ...] = ("_file", "_sheet", "_row")
 HEADER_SEARCH_ROWS = 10  # rows searched for the header beyond the one the spec names
@@ -38,6 +42,7 @@ class RawTable:
     header_row: int
     frame: pd.DataFrame
     constants: dict
+    footer_rows: int = 0
 
     @property
     def columns(self) -> list[str]:
@@ -49,9 +54,13 @@ def find_files(raw_dir: Path, spec_file: FileSpec, spec_path: Path) -> list[Path
     """Files under ``raw_dir`` matching the spec's pattern; an error when there are none."""
     found = sorted(p for p in raw_dir.glob(spec_file.pattern) if p.is_file())
     if not found:
+        package = Path(spec_path).resolve().is_relative_to(SOURCES_DIR)
+        hint = (f" The package's specs describe the SYNTHETIC default: for real deliveries put your own specs in "
+                f"{user_specs_dir()} or name their folder with --specs-dir (docs/SOURCE_SPECS.md)."
+                if package and not check_marker(raw_dir).valid else "")
         raise IngestError(
             f"missing file: nothing in {raw_dir} matches '{spec_file.pattern}' (source spec "
-            f"{spec_path.name}). Put the delivery there or correct the pattern in the spec."
+            f"{spec_path.name}). Put the delivery there or correct the pattern in the spec.{hint}"
         )
     return found
 
@@ -82,24 +91,57 @@ def _header_cells(cells: list) -> list[str]:
     return [("" if c is None else str(c)).replace("\ufeff", "").strip() for c in cells]
 
 
-def find_header_row(rows: list[list], declared: int, expected: Collection[str], where: str, spec_name: str) -> int:
+def find_header_row(rows: list[list], declared: int, expected: Collection[str], where: str, spec_name: str,
+                    search: int = HEADER_SEARCH_ROWS, hint: str = "") -> int:
     """The 1-based row that holds the header: the declared one, or (title rows above it) the row
-    within the first rows that names more of the ``expected`` columns. An error when no row names
-    any of them: the header is missing (the first row is data) or the file has another layout."""
+    within ``search`` rows below it that names more of the ``expected`` columns. An error when no
+    row names any of them, showing what the declared row holds and ``hint`` (a likely fix)."""
     if not expected:
         return declared
     wanted = set(expected)
-    last = min(len(rows), declared + HEADER_SEARCH_ROWS)
+    last = min(len(rows), declared + search)
     scores = {i + 1: len(wanted & set(_header_cells(rows[i]))) for i in range(last)}
     best = max(scores, key=lambda r: (scores[r], r == declared)) if scores else declared
     if scores.get(best, 0) == 0:
+        found = _header_cells(rows[declared - 1]) if len(rows) >= declared else []
+        further = next((i + 1 for i in range(last, len(rows)) if wanted & set(_header_cells(rows[i]))), None)
+        if not hint and further is not None:
+            hint = (f" The spec's column names are on row {further}: set header_row: {further} "
+                    f"(or header_search_rows: {further - declared}) in source spec {spec_name}.")
         raise IngestError(
             f"no header: {where}: none of the {len(wanted)} column names of source spec {spec_name} is on row "
-            f"{declared} or the {HEADER_SEARCH_ROWS} rows after it; the header row is missing (the first row "
-            f"holds data) or the file has another layout. Restore the header row, or correct the spec.")
+            f"{declared} or the {search} rows after it. Row {declared} holds {_shown(found, wanted)}.{hint or ' The header row is missing (the first row holds data) or the file has another layout: restore the header row, or correct the spec.'}")
     if scores[best] > scores.get(declared, 0):
         return best
     return declared
+
+
+def _shown(cells: list[str], wanted: Collection[str]) -> str:
+    """What a row holds, without showing cells that may be data: their number, and the cells
+    that are spelled like one of the spec's column names."""
+    filled = [c for c in cells if c]
+    if not filled:
+        return "nothing"
+    close = [f"'{c[:60]}' (like '{m[0]}')" for c in filled
+             for m in [difflib.get_close_matches(c, list(wanted), n=1, cutoff=0.75)] if m]
+    return f"{len(filled)} filled cell(s)" + (f", close to the spec's names: {', '.join(close[:8])}" if close
+                                              else ", none spelled like the spec's column names")
+
+
+DELIMITERS = (";", ",", "\t", "|")
+
+
+def delimiter_hint(lines: list[str], delimiter: str, expected: Collection[str], spec_name: str) -> str:
+    """A likely fix when another delimiter splits the first lines into the spec's column names."""
+    wanted = set(expected)
+    for other in (d for d in DELIMITERS if d != delimiter):
+        for number, line in enumerate(lines, start=1):
+            cells = _header_cells(next(csv.reader([line], delimiter=other), []))
+            if wanted & set(cells):
+                shown = "\\t" if other == "\t" else other
+                return (f" With delimiter '{shown}' row {number} holds the spec's column names: set "
+                        f"delimiter: \"{shown}\" in source spec {spec_name}.")
+    return ""
 
 
 def header_note(table: RawTable, declared: int) -> str | None:
@@ -109,6 +151,14 @@ def header_note(table: RawTable, declared: int) -> str | None:
     where = locate(table.file, table.sheet or None)
     return (f"{where}: the header is on row {table.header_row}, not on row {declared} as the source spec says "
             f"(title rows above it); read from row {table.header_row}")
+
+
+def footer_note(table: RawTable, spec_name: str) -> str | None:
+    """A line for the data manager when footer rows were left out (they are not counted as rows)."""
+    if not table.footer_rows:
+        return None
+    return (f"{locate(table.file, table.sheet or None)}: {table.footer_rows} footer row(s) left out "
+            f"(source spec {spec_name}, files[].footer)")
 
 
 # ---- delimited text -------------------------------------------------------------------------
@@ -158,9 +208,13 @@ def read_text(path: Path, rel: str, spec_file: FileSpec, expected: Collection[st
     lines = text.splitlines()
     if len(lines) < spec_file.header_row:
         raise IngestError(f"empty file: {locate(rel)} has no header on line {spec_file.header_row}.")
+    search = getattr(spec_file, "header_search_rows", HEADER_SEARCH_ROWS)
     first = [next(csv.reader([line], delimiter=spec_file.delimiter), []) for line in
-             lines[: spec_file.header_row + HEADER_SEARCH_ROWS]]
-    header_row = find_header_row(first, spec_file.header_row, expected, locate(rel), spec_name)
+             lines[: max(200, spec_file.header_row + search + 1)]]
+    hint = ""
+    if expected and not any(set(expected) & set(_header_cells(r)) for r in first[: spec_file.header_row + search]):
+        hint = delimiter_hint(lines[: spec_file.header_row + search], spec_file.delimiter, expected, spec_name)
+    header_row = find_header_row(first, spec_file.header_row, expected, locate(rel), spec_name, search, hint)
     skip = header_row - 1
     header = _header_cells(first[skip])
     while header and not header[-1]:  # a line ending in the delimiter: no extra column
@@ -272,7 +326,7 @@ def column_text(values: tuple | list) -> pd.Series:
 
 
 def read_sheet(path: Path, rel: str, sheet: SheetSpec, workbook: calamine.CalamineWorkbook,
-               expected: Collection[str] = (), spec_name: str = "") -> RawTable:
+               expected: Collection[str] = (), spec_name: str = "", search: int = HEADER_SEARCH_ROWS) -> RawTable:
     """Read one worksheet as text columns with the row numbers Excel shows (the header searched
     for among the first rows when ``expected`` is given: title rows above it are skipped)."""
     try:
@@ -286,7 +340,8 @@ def read_sheet(path: Path, rel: str, sheet: SheetSpec, workbook: calamine.Calami
     where = locate(rel, sheet.name)
     if len(rows) < sheet.header_row:
         raise IngestError(f"empty file: {where} has no header on row {sheet.header_row}.")
-    header_row = find_header_row(rows, sheet.header_row, expected, where, spec_name)
+    header_row = find_header_row(rows[:max(200, sheet.header_row + search)], sheet.header_row, expected, where,
+                                 spec_name, search)
     header = _header_cells(rows[header_row - 1])
     while header and not header[-1]:
         header.pop()
@@ -324,15 +379,55 @@ def open_workbook(path: Path, rel: str) -> calamine.CalamineWorkbook:
 
 def read_file(path: Path, rel: str, spec_file: FileSpec, expected: Collection[str] = (),
               spec_name: str = "") -> list[RawTable]:
-    """All tables (one per sheet, or one for a text file) of one delivered file."""
+    """All tables (one per sheet, or one for a text file) of one delivered file, footer rows
+    left out, with the data cut date read from the file name when the spec says so."""
     if spec_file.reader == "csv":
-        table = read_text(path, rel, spec_file, expected, spec_name)
-        table.constants = {**spec_file.constants, **table.constants}
-        return [table]
-    wb = open_workbook(path, rel)
-    tables = []
-    for sheet in spec_file.sheets:
-        t = read_sheet(path, rel, sheet, wb, expected, spec_name)
-        t.constants = {**spec_file.constants, **sheet.constants}
-        tables.append(t)
+        tables = [read_text(path, rel, spec_file, expected, spec_name)]
+        tables[0].constants = {**spec_file.constants, **tables[0].constants}
+    else:
+        wb = open_workbook(path, rel)
+        tables = []
+        for sheet in spec_file.sheets:
+            t = read_sheet(path, rel, sheet, wb, expected, spec_name,
+                           getattr(spec_file, "header_search_rows", HEADER_SEARCH_ROWS))
+            t.constants = {**spec_file.constants, **sheet.constants}
+            tables.append(t)
+    footer = getattr(spec_file, "footer", None)
+    from_name = getattr(spec_file, "data_cut_date_from_name", None)
+    for t in tables:
+        if footer is not None and (footer.rows or footer.starts_with):
+            t.frame, t.footer_rows = drop_footer(t.frame, footer.rows, footer.starts_with)
+        if from_name is not None:
+            t.constants["data_cut_date"] = date_from_name(rel, from_name.pattern, from_name.format, spec_name)
     return tables
+
+
+def drop_footer(frame: pd.DataFrame, rows: int, starts_with: Collection[str]) -> tuple[pd.DataFrame, int]:
+    """The frame without its last ``rows`` rows and without rows whose first filled cell starts
+    with one of ``starts_with`` (ignoring case); with the number of rows left out."""
+    data = [c for c in frame.columns if not c.startswith("_")]
+    keep = np.ones(len(frame), dtype=bool)
+    if rows:
+        keep[max(0, len(frame) - rows):] = False
+    if starts_with:
+        words = tuple(w.strip().casefold() for w in starts_with)
+        first = frame[data].bfill(axis=1).iloc[:, 0].astype("str").str.strip().str.casefold()
+        keep &= ~first.fillna("").map(lambda v: v.startswith(words)).to_numpy(dtype=bool)
+    dropped = int((~keep).sum())
+    return (frame[keep].reset_index(drop=True) if dropped else frame), dropped
+
+
+def date_from_name(rel: str, pattern: str, fmt: str, spec_name: str) -> str:
+    """The date (ISO) that ``pattern`` finds in the file's name; an error naming the spec key
+    when it finds none or the text is not a date in ``fmt``."""
+    name = rel.rsplit("/", 1)[-1]
+    match = re.search(pattern, name)
+    if match is None:
+        raise IngestError(f"{locate(rel)}: the file name does not match data_cut_date_from_name.pattern "
+                          f"'{pattern}' of source spec {spec_name}; rename the file or correct the pattern.")
+    text = match.groupdict().get("date") or match.group(1)
+    try:
+        return dt.datetime.strptime(text, fmt).date().isoformat()
+    except ValueError:
+        raise IngestError(f"{locate(rel)}: {text!r} from the file name is not a date in data_cut_date_from_name."
+                          f"format {fmt!r} of source spec {spec_name}.") from None

@@ -16,7 +16,9 @@ long layout names exactly one event kind that opens a stay. The loaders are in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -62,7 +64,9 @@ BOOL_FIELDS: tuple[str, ...] = (
     "in_covenant", "safe_country", "asylum_background", "family", "shelter_24h", "mrt_referred",
     "participates",
 )
-INT_FIELDS: tuple[str, ...] = ("age_at_admission", "birth_year", "n_prior_departure_procedures")
+INT_FIELDS: tuple[str, ...] = (
+    "age_at_admission", "birth_year", "n_prior_departure_procedures", "length_of_stay_days",
+)
 LABEL_FIELDS: tuple[str, ...] = (
     "exit_reason", "exclusion_reason", "registration_group", "sex", "country_of_origin",
     "guidance_intensity", "scenario", "mrt_conclusion", "event_type", "event_value",
@@ -90,6 +94,7 @@ Stage = one_of("stage", STAGES)
 Action = one_of("action", REPAIR_ACTIONS)
 DateField = one_of("date field", DATE_FIELDS)
 BoolField = one_of("yes/no field", BOOL_FIELDS)
+IntField = one_of("number field", INT_FIELDS)
 Pilot = one_of("pilot", PILOTS)
 StaysField = one_of("stays field", tuple(STAYS_DTYPES))
 
@@ -106,12 +111,43 @@ class IngestSpecModel(SpecModel):
 # source specs: files
 
 
+# rows searched for the header below the declared ``header_row`` (``header_search_rows``)
+DEFAULT_HEADER_SEARCH_ROWS = 10
+
+
 class SheetSpec(IngestSpecModel):
     """One worksheet of an Excel delivery."""
 
     name: str
     header_row: int = Field(default=1, ge=1)
     constants: dict[FieldName, Any] = Field(default_factory=dict)
+
+
+class FooterSpec(IngestSpecModel):
+    """Rows below the data that are not data (a "Totaal" line, a signature): the last ``rows``
+    rows, and any row whose first filled cell starts with one of ``starts_with`` (ignoring case)."""
+
+    rows: int = Field(default=0, ge=0)
+    starts_with: tuple[NonEmptyStr, ...] = ()
+
+
+class DateFromName(IngestSpecModel):
+    """The data cut date read from the delivered file's name: ``pattern`` is a regular
+    expression whose group ``date`` (or first group) holds the date, written as ``format``."""
+
+    pattern: NonEmptyStr
+    format: NonEmptyStr = "%Y%m%d"
+
+    @field_validator("pattern")
+    @classmethod
+    def _one_group(cls, value: str) -> str:
+        try:
+            compiled = re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression ({exc})") from None
+        if compiled.groups < 1:
+            raise ValueError("needs a group around the date, e.g. 'export_(\\d{8})' or '(?P<date>\\d{8})'")
+        return value
 
 
 class FileSpec(IngestSpecModel):
@@ -126,6 +162,12 @@ class FileSpec(IngestSpecModel):
     sheets: tuple[SheetSpec, ...] = ()
     constants: dict[FieldName, Any] = Field(default_factory=dict)
     several: bool = Field(default=False, description="more than one file may match the pattern")
+    header_search_rows: int = Field(
+        default=DEFAULT_HEADER_SEARCH_ROWS, ge=0,
+        description="rows below header_row searched for the header (title rows above it)")
+    footer: FooterSpec = FooterSpec()
+    data_cut_date_from_name: DateFromName | None = Field(
+        default=None, description="read the data cut date from the file name by a pattern")
 
     @model_validator(mode="after")
     def _excel_has_sheets(self) -> FileSpec:
@@ -166,11 +208,14 @@ class FlagsSpec(IngestSpecModel):
 
 class DatesSpec(IngestSpecModel):
     """How dates are written: strptime formats (ISO is always tried last), Excel serial
-    numbers, month names (``26 mei 2019``)."""
+    numbers, month names (``26 mei 2019``); ``columns`` gives formats for one column (raw
+    header or date field) that replace ``formats`` there."""
 
     formats: tuple[str, ...] = ("%Y-%m-%d",)
     excel_serial: bool = False
     month_names: dict[str, int] = Field(default_factory=dict)
+    columns: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict, description="raw column header or date field -> its own formats")
 
     @field_validator("month_names")
     @classmethod
@@ -319,15 +364,33 @@ class Constant(_Derive):
     value: Any
 
 
+class DatePlusDays(_Derive):
+    """A date from another date plus a number of days (exit date = admission date + length of
+    stay): ``date`` and ``days`` name harmonised fields."""
+
+    method: Literal["date_plus_days"]
+    date: DateField
+    days: IntField
+
+
 DeriveSpec = Annotated[
     AgeFromBirthDate | AgeFromBirthYear | CovenantFromExclusion | FlagFromDate | ValueWhenFlag
-    | Constant,
+    | Constant | DatePlusDays,
     Discriminator("method"),
 ]
 DERIVE_METHODS: tuple[str, ...] = (
     "age_from_birth_date", "age_from_birth_year", "covenant_from_exclusion", "flag_from_date",
-    "value_when_flag", "constant",
+    "value_when_flag", "constant", "date_plus_days",
 )
+
+
+class CombineSpec(IngestSpecModel):
+    """One field written over several raw columns (an exit reason in a main and a sub column):
+    the filled cells of ``columns`` joined by ``separator`` before labels are mapped."""
+
+    field: FieldName
+    columns: tuple[NonEmptyStr, ...] = Field(min_length=2)
+    separator: str = " - "
 
 
 def _no_null(value: Any) -> Any:
@@ -349,6 +412,8 @@ class SourceSpec(IngestSpecModel):
     layout: Layout = "wide"
     columns: dict[str, FieldName] = Field(min_length=1)
     ignore_columns: tuple[str, ...] = ()
+    combine: tuple[CombineSpec, ...] = Field(
+        default=(), description="a field written over several raw columns, joined before mapping")
     labels: dict[FieldName, Annotated[dict[str, LabelValue], BeforeValidator(_label_map)]] = Field(
         default_factory=dict,
         description="field -> {raw label: contract value}; null means 'known to mean unknown'; "
@@ -402,6 +467,17 @@ class SourceSpec(IngestSpecModel):
             raise ValueError("a long layout needs 'events.kinds' (which event fills which field)")
         return self
 
+    @model_validator(mode="after")
+    def _fields_are_complete(self) -> SourceSpec:
+        problems = Problems()
+        _check_data_cut_date(problems, self)
+        _check_age_derivation(problems, self)
+        _check_date_columns(problems, self)
+        _check_combine(problems, self)
+        _check_constant_dates(problems, self)
+        problems.raise_if_any("source spec")
+        return self
+
     @property
     def path(self) -> Path:
         """The YAML file the spec came from."""
@@ -410,6 +486,29 @@ class SourceSpec(IngestSpecModel):
     @property
     def date_formats(self) -> tuple[str, ...]:
         return self.dates.formats
+
+    def formats_for(self, fld: str) -> tuple[str, ...]:
+        """The strptime formats tried for a date field (its column's own, else the spec's); the
+        ISO format is always tried last."""
+        own = self.dates.columns.get(fld)
+        if own is None:
+            raw = [c for c, f in self.columns.items() if f == fld and c in self.dates.columns]
+            own = self.dates.columns[raw[0]] if raw else None
+        formats = own if own is not None else self.dates.formats
+        return tuple(formats) + (ISO_FORMAT,)
+
+    def filled_fields(self) -> set[str]:
+        """Every harmonised field some column, combination, constant or derivation fills."""
+        out = set(self.columns.values()) | {c.field for c in self.combine} | set(self.constants)
+        out |= {d.field for d in self.derive}
+        for fs in self.files:
+            out |= set(fs.constants) | {k for s in fs.sheets for k in s.constants}
+            if fs.data_cut_date_from_name is not None:
+                out.add("data_cut_date")
+        if self.events is not None:
+            for kind in self.events.kinds.values():
+                out |= {kind.date, *kind.also, *kind.set_} | ({kind.value} if kind.value else set())
+        return out
 
     @property
     def excel_serial(self) -> bool:
@@ -427,6 +526,73 @@ class SourceSpec(IngestSpecModel):
         """The same spec, marked as read from ``path``."""
         self._path = Path(path)
         return self
+
+
+ISO_FORMAT = "%Y-%m-%d"
+AGE_METHODS = {"birth_date": "age_from_birth_date", "birth_year": "age_from_birth_year"}
+
+
+def _check_data_cut_date(problems: Problems, spec: SourceSpec) -> None:
+    if "data_cut_date" in spec.filled_fields():
+        return
+    problems.add(("constants", "data_cut_date"),
+                 "missing (required): the date the delivery was drawn up. Add it under 'constants' "
+                 "(data_cut_date: \"2022-07-01\"), map a column to it, or read it from the file name "
+                 "(files[].data_cut_date_from_name)")
+
+
+def _check_age_derivation(problems: Problems, spec: SourceSpec) -> None:
+    filled = spec.filled_fields()
+    if "age_at_admission" in filled:
+        return
+    for source, method in AGE_METHODS.items():
+        if source in filled:
+            problems.add(("derive",), f"'{source}' is mapped but nothing fills age_at_admission, so age "
+                         f"would be missing for every stay: add '- {{field: age_at_admission, method: "
+                         f"{method}}}' under derive")
+
+
+def _check_date_columns(problems: Problems, spec: SourceSpec) -> None:
+    for key in spec.dates.columns:
+        fld = spec.columns.get(key, key)
+        if fld not in DATE_FIELDS:
+            problems.add(("dates", "columns", key), f"{key!r} is neither a raw column mapped to a date field "
+                         f"nor a date field (date fields: {choices(DATE_FIELDS)})")
+
+
+def _check_constant_dates(problems: Problems, spec: SourceSpec) -> None:
+    """A date given as a constant must be readable by the spec's formats (else every row fails)."""
+    places: list[tuple[tuple[str | int, ...], dict[str, Any]]] = [(("constants",), spec.constants)]
+    for i, fs in enumerate(spec.files):
+        places.append((("files", i, "constants"), fs.constants))
+        places += [(("files", i, "sheets", j, "constants"), sh.constants) for j, sh in enumerate(fs.sheets)]
+    for loc, constants in places:
+        for fld, value in constants.items():
+            if fld in DATE_FIELDS and value is not None and not _reads_as_date(str(value), spec.formats_for(fld),
+                                                                                      spec.month_names):
+                problems.add((*loc, fld), f"{value!r} is not a date in the spec's formats "
+                             f"{list(dict.fromkeys(spec.formats_for(fld)))}; write it as YYYY-MM-DD")
+
+
+def _reads_as_date(text: str, formats: tuple[str, ...], month_names: Mapping[str, int]) -> bool:
+    text = " ".join(str(month_names.get(w.rstrip("."), w)) for w in text.lower().split())
+    for fmt in formats:
+        try:
+            datetime.strptime(text.strip(), fmt)
+        except ValueError:
+            continue
+        return True
+    return False
+
+
+def _check_combine(problems: Problems, spec: SourceSpec) -> None:
+    for i, entry in enumerate(spec.combine):
+        if entry.field in spec.columns.values():
+            problems.add(("combine", i, "field"), f"'{entry.field}' is also filled by a column under 'columns'; "
+                         "a field comes from one column or from one combination")
+        taken = [c for c in entry.columns if c in spec.columns or c in spec.ignore_columns]
+        if taken:
+            problems.add(("combine", i, "columns"), f"{taken} also listed under 'columns' or 'ignore_columns'")
 
 
 def _allowed_values(fld: str) -> list[Any] | None:
