@@ -12,10 +12,16 @@
 # ---
 
 # %% [markdown]
-# # Uitkomsten van de LVV-pilots / Outcomes of the LVV pilots
+# # Uitkomsten per pilot / Outcomes by pilot
 #
-# Uitstroom per pilot, naar 24-uursopvang en naar eerdere vertrekprocedures, met concurrerende
-# risico's. Alle berekeningen staan in het pakket `lvv_eval`; dit notebook roept ze alleen aan.
+# Wie de pilots opvangen (case mix), hoe lang, en hoe zij de LVV verlaten: cumulatieve incidentie
+# van elke uitstroomklasse met concurrerende risico's, uitstroom per 100 persoonsjaren, en de
+# pilots vergeleken na correctie voor de case mix. Alle berekeningen staan in het pakket
+# `lvv_eval`; dit notebook roept ze alleen aan.
+#
+# *Who the pilots shelter (case mix), for how long, and how they leave: cumulative incidence of
+# each outcome class with competing risks, exits per 100 person-years, and the pilots compared
+# after adjusting for case mix.*
 
 # %% tags=["parameters"]
 population: str = "in_covenant"  # population of the definitions file; choices: @populations
@@ -26,70 +32,107 @@ lang: str = "nl"  # report language; choices: nl, en
 scheme: str = "ee2022"  # outcome scheme of the definitions file; choices: @schemes
 classes: list = []  # outcome classes shown (empty: every class of the scheme); choices: @classes
 stays_path: str = ""  # stays table (empty: data_clean/stays.parquet)
-cause: str = "durable"  # outcome class modelled for 24-hour shelter and prior procedures; choices: @classes
 horizon_days: int = 365  # cumulative incidence read at this many days; min: 1
-n_boot: int = 999  # wild cluster bootstrap replications (Webb weights; all 7,776 enumerated for five pilots); min: 999
-adjust: list = ["n_prior", "safe_country", "asylum_background", "age_10y", "female"]  # case-mix covariates of the adjusted models
+adjust: list = ["n_prior", "safe_country", "asylum_background", "age_10y", "female"]  # case-mix covariates of the adjusted pilot comparison
+reference_pilot: str = ""  # pilot the others are compared with (empty: the pilot with the most stays)
 
 # %%
 import warnings
 
-from IPython.display import Markdown, display
-
 from lvv_eval import analysis as A
-from lvv_eval.analysis.plots import plot_cumulative_incidence, plot_rates
+from lvv_eval.analysis.plots import labels, plot_cumulative_incidence, plot_effects, plot_rates
+from lvv_eval.report.params import ParameterError
 from lvv_eval.report.present import Report
 
 rep = Report.start("04_outcomes_by_pilot", globals())  # refuses unknown or bad parameters
 gate = rep.gate  # every table and figure below passes the disclosure rules
 tte = rep.time_to_event()
+shown_classes = list(rep.classes)
+if reference_pilot and reference_pilot not in set(tte["pilot"].astype(str)):
+    raise ParameterError(f"reference_pilot={reference_pilot!r}: no stays of that pilot in the "
+                         f"selection; choose one of {', '.join(sorted(set(tte['pilot'].astype(str))))}")
 
 # %% [markdown]
-# ## Verblijfsduur en uitstroom per pilot / Length of stay and exits by pilot
+# ## Case mix per pilot
+#
+# Aantallen met het aandeel van de verblijven van de pilot; leeftijd en aantal eerdere
+# vertrekprocedures als mediaan met interkwartielafstand. *Counts with the share of the pilot's
+# stays; age and prior procedures as median [interquartile range].*
+
+# %%
+case_mix = gate.case_mix(A.case_mix(tte))
+rep.show_table(case_mix, "case_mix", title="Case mix",
+               view=A.case_mix_view(case_mix.data, case_mix.hidden, lang, case_mix.marker))
+
+# %% [markdown]
+# ## Verblijfsduur / Length of stay
+#
+# Mediane verblijfsduur tot elke uitstroom (Kaplan-Meier), met 95%-betrouwbaarheidsinterval.
 
 # %%
 los = rep.show_table(gate.length_of_stay(A.length_of_stay(tte)), "length_of_stay")
-rates = rep.show_table(gate.rates(A.rates_per_100_person_years(tte, by="pilot"), tte),
-                       "rates_per_100py")
-rep.show_figure(plot_rates(rates.data, lang=lang, synthetic=rep.synthetic), "rates_per_100py",
-                sources=[rates])
 
 # %% [markdown]
-# ## Cumulatieve incidentie (Aalen-Johansen) / Cumulative incidence
+# ## Cumulatieve incidentie per uitstroomklasse / Cumulative incidence by outcome class
 #
-# Op een grof tijdsrooster; een stap alleen als er genoeg gebeurtenissen achter zitten.
-# On a coarse time grid; a step only when enough events stand behind it.
+# Aalen-Johansen, met concurrerende risico's (nooit 1 - Kaplan-Meier per klasse). Getoond op een
+# grof tijdsrooster; een stap alleen als er genoeg gebeurtenissen achter zitten. *On a coarse
+# time grid; a step only when enough events stand behind it.*
 
 # %%
 cif = gate.cumulative_incidence(A.cumulative_incidence(tte, by="pilot"), tte,
                                 "cumulative_incidence_by_pilot")
-rep.show_table(cif, "cumulative_incidence_by_pilot", view=cif.at([horizon_days]))
+at_horizon = cif.at([horizon_days])
+rep.show_table(cif, "cumulative_incidence_by_pilot",
+               view=at_horizon[at_horizon["cause"].isin(shown_classes)])
 rep.show_figure(plot_cumulative_incidence(cif.result, lang=lang, synthetic=rep.synthetic),
                 "cumulative_incidence_by_pilot", sources=[cif])
 
 # %% [markdown]
-# ## 24-uursopvang: naief en gecorrigeerd / 24-hour shelter: naive and adjusted
+# ## Uitstroom per 100 persoonsjaren / Exits per 100 person-years
 #
-# Observationeel: de E-waarde zegt hoe sterk een niet-gemeten verstoorder zou moeten zijn.
-# De intervallen en p-waarden zijn de wild cluster bootstrap; de cluster-robuuste en modelmatige
-# standaardfouten staan in het CSV-bestand en de werkmap ernaast.
+# Met exacte (Poisson) 95%-intervallen.
 
 # %%
-with warnings.catch_warnings(record=True) as caught:
-    warnings.simplefilter("always")
-    effect = A.compare_shelter_effect(tte, cause, adjust, n_reps=n_boot)
-    gradient = A.prior_procedures_gradient(tte, cause, [a for a in adjust if a != "n_prior"],
-                                           n_reps=n_boot)
-for w in caught:
-    print(gate.text(f"{type(w.message).__name__}: {w.message}"))
-effect_table = gate.shelter_effect(effect)
-gradient_table = gate.prior_procedures_gradient(gradient)
-dropped = {"missing_covariates": int(effect.table["n_dropped_missing"].max())}
-rep.show_table(effect_table, "shelter_24h_effect", n=int(effect.table["n_obs"].max()),
-               excluded=dropped)
-display(Markdown(A.inference_note(lang) + " " + A.coverage_note(lang)))
+rates = gate.rates(A.rates_per_100_person_years(tte, by="pilot"), tte)
+in_classes = rates.data["cause"].isin(shown_classes).to_numpy()
+rep.show_table(rates, "rates_per_100py", view=rates.shown()[in_classes])
+rep.show_figure(plot_rates(rates.data[in_classes], lang=lang, synthetic=rep.synthetic),
+                "rates_per_100py", sources=[rates])
+
+# %% [markdown]
+# ## Pilots vergeleken, gecorrigeerd voor case mix / Pilots compared, adjusted for case mix
+#
+# Een cause-specific Cox-model per uitstroomklasse met de pilot als factor (t.o.v. de
+# referentiepilot) en de case-mixkenmerken, ongecorrigeerd (naïef) en gecorrigeerd. Met vijf
+# pilots is de pilot zelf de vergelijking: hij kan dan niet ook het cluster zijn, dus de
+# standaardfouten zijn cluster-robuust per persoon (meerdere verblijven van één persoon), niet per
+# pilot. Een verschil tussen pilots is dus niet het effect van de aanpak: alles wat alle
+# verblijven van een pilot delen (beleid, gemeente, periode, wie er wordt aangemeld) zit erin.
+#
+# *A cause-specific Cox model per outcome class with the pilot as a factor and the case-mix
+# covariates. With five pilots the pilot is the comparison itself, so it cannot also be the
+# cluster: errors are cluster-robust by person, not by pilot. A difference between pilots is not
+# the effect of an approach: whatever all stays of a pilot share is in it.*
 
 # %%
-rep.show_table(gradient_table, "prior_procedures_gradient",
-               n=int(gradient.table["n_obs"].max()),
-               excluded={"missing_covariates": int(gradient.table["n_dropped_missing"].max())})
+if tte["pilot"].nunique() < 2:
+    rep.show_text("Eén pilot gekozen: er valt niets te vergelijken." if lang == "nl"
+                  else "One pilot chosen: nothing to compare.")
+else:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        compared = A.compare_pilots(tte, adjust, causes=shown_classes,
+                                    reference=reference_pilot or None)
+    for text in dict.fromkeys(str(w.message) for w in caught
+                              if issubclass(w.category, A.AnalysisWarning)):
+        rep.show_text(text)
+    compared_table = gate.effects(compared, "pilots_compared")
+    model_n = {"n": int(compared.table["n_obs"].max()),
+               "excluded": {"missing_covariates": int(compared.table["n_dropped_missing"].max())}}
+    rep.show_table(compared_table, "pilots_compared", **model_n,
+                   columns=["cause", "estimate", "level", "reference", "hr", "hr_lower",
+                            "hr_upper", "p_value", "n_obs", "n_events", "disclosure"])
+    rep.show_figure(plot_effects(compared_table.data, lang=lang, synthetic=rep.synthetic,
+                                 title=labels(lang)["pilots_compared_title"]),
+                    "pilots_compared", sources=[compared_table], axis="x", **model_n)

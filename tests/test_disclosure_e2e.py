@@ -92,7 +92,8 @@ def figure_problems(folder: Path, entry: dict, by_name: dict) -> list[str]:
             vals = numbers(table[col]).dropna().to_numpy(dtype=float)
             allowed.append(vals)
     allowed = np.sort(np.concatenate(allowed))
-    y = drawn["y"].to_numpy(dtype=float)
+    axis = "x" if any(d.endswith("checked on x") for d in entry["details"]) else "y"
+    y = drawn[axis].to_numpy(dtype=float)  # the axis the gate checked (a forest plot: x)
     pos = np.clip(np.searchsorted(allowed, y), 1, len(allowed) - 1)
     near = np.minimum(abs(allowed[pos] - y), abs(allowed[pos - 1] - y))
     stray = y[near > 1e-9 * np.maximum(1, abs(y))]

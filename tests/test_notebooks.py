@@ -40,7 +40,7 @@ def test_outcomes_notebook_runs_and_writes_its_bundle(stays_file, tmp_path) -> N
     manifest = json.loads(run.manifest.read_text())
     assert manifest["synthetic"] is True and manifest["inputs_sha256"]["stays_path"]
     tables = {p.name for p in (tmp_path / "tables").glob("*.csv")}
-    assert {"cumulative_incidence_by_pilot.csv", "shelter_24h_effect.csv"} <= tables
+    assert {"case_mix.csv", "cumulative_incidence_by_pilot.csv", "pilots_compared.csv"} <= tables
     assert (tmp_path / "figures" / "cumulative_incidence_by_pilot.png").stat().st_size > 10_000
 
 

@@ -313,8 +313,25 @@ def test_curve_data_equal_the_results_table(results):
     pd.testing.assert_frame_equal(left, right)
     assert drawn["estimate"].is_monotonic_increasing
     fig = plot_specification_curve(results, "durable_share")
-    points = fig.axes[0].collections[1].get_offsets()
-    np.testing.assert_array_equal(np.asarray(points[:, 1]), drawn["estimate"].to_numpy())
+    points = next(line for line in fig.axes[0].get_lines() if line.get_label() == "estimate")
+    np.testing.assert_array_equal(np.asarray(points.get_ydata()), drawn["estimate"].to_numpy())
+
+
+def test_the_gate_checks_every_drawn_estimate_and_a_hidden_one_is_not_drawn(results):
+    from lvv_eval.disclosure import DisclosureGate
+
+    rows = curve_data(results, "durable_share")
+    rows.loc[0, ["numerator", "estimate", "lower", "upper"]] = [3.0, 4.0123, 1.0123, 9.0123]
+    # a small numerator: its share and limits (values no other specification has) are hidden
+    gate = DisclosureGate.from_policy()
+    checked = gate.specification_curve(rows)
+    assert checked.data.loc[0, ["estimate", "lower", "upper"]].isna().all()
+    fig = plot_specification_curve(results, "durable_share", rows=checked.data)
+    entry, drawn = gate.figure(fig, "curve", [checked])
+    assert entry.status == "pass" and len(drawn) >= 3 * (len(rows) - 1)
+    assert (drawn["series"] == "estimate").sum() == len(rows) - 1  # all but the hidden one
+    unchecked = plot_specification_curve(results, "durable_share", rows=rows)
+    assert gate.figure(unchecked, "curve", [checked])[0].status == "withheld"
 
 
 def test_variance_table_credits_the_scheme_and_not_the_censoring(results):

@@ -7,12 +7,17 @@ A notebook is a short sequence of calls::
     cox = fit_cause_specific_cox(tte, "durable", ["shelter_24h", "n_prior"])   # .table
     cox.table          # five pilots: interval and p-value from the wild cluster bootstrap
     effect = compare_shelter_effect(tte, "durable", ["n_prior", "safe_country"])
+    effects = exposure_effects(tte, "shelter_24h", adjust)   # every class, naive and adjusted
+    guidance = guidance_effects(tte, [*adjust, "shelter_24h"])  # levels vs standard, trend
+    pilots = compare_pilots(tte, adjust)                      # each pilot vs the largest
+    table1 = case_mix(tte)                                    # the case mix per pilot
     fig = plot_cumulative_incidence(cif, lang="nl")
 
 Statistical caveats are warnings of the classes in :mod:`lvv_eval.analysis.caveats`.
 """
 
 from lvv_eval.analysis.binary import BinaryResult, fit_window_model
+from lvv_eval.analysis.casemix import case_mix, case_mix_view
 from lvv_eval.analysis.caveats import (
     AnalysisWarning,
     DroppedRowsWarning,
@@ -41,8 +46,16 @@ from lvv_eval.analysis.effects import (
     ShelterEffect,
     compare_shelter_effect,
     prior_procedures_gradient,
+    prior_procedures_gradients,
 )
 from lvv_eval.analysis.evalue import EValue, e_value
+from lvv_eval.analysis.exposures import (
+    EffectsResult,
+    FitSettings,
+    compare_pilots,
+    exposure_effects,
+    guidance_effects,
+)
 from lvv_eval.analysis.inference import (
     InferenceResult,
     cr2_vcov,
@@ -51,7 +64,7 @@ from lvv_eval.analysis.inference import (
     wild_cluster_bootstrap,
     with_wild_bootstrap,
 )
-from lvv_eval.analysis.notes import coverage_note, inference_note
+from lvv_eval.analysis.notes import coverage_note, e_value_note, inference_note, trend_test_note
 from lvv_eval.analysis.prepare import (
     EXIT_REASON_SCHEME,
     PRIOR_PROCEDURE_BANDS,
@@ -70,6 +83,8 @@ __all__ = [
     "CumIncResult",
     "DroppedRowsWarning",
     "EValue",
+    "EffectsResult",
+    "FitSettings",
     "FewClustersWarning",
     "GradientResult",
     "InferenceResult",
@@ -81,23 +96,31 @@ __all__ = [
     "cr2_vcov",
     "inference_note",
     "score_residuals",
+    "case_mix",
+    "case_mix_view",
+    "compare_pilots",
     "compare_shelter_effect",
     "cumulative_incidence",
     "e_value",
+    "e_value_note",
+    "exposure_effects",
     "exits_by_reason",
     "fit_cause_specific_cox",
     "fit_window_model",
+    "guidance_effects",
     "kaplan_meier",
     "length_of_stay",
     "occupancy_against_capacity",
     "outcome_scheme",
     "prior_procedure_band",
     "prior_procedures_gradient",
+    "prior_procedures_gradients",
     "randomisation_inference",
     "rates_per_100_person_years",
     "stock_and_flows",
     "stock_at",
     "time_to_event",
+    "trend_test_note",
     "wild_cluster_bootstrap",
     "webb_weights",
     "with_wild_bootstrap",

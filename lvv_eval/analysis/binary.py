@@ -14,8 +14,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-import statsmodels.formula.api as smf
 from scipy import stats
 
 from lvv_eval.analysis.caveats import DroppedRowsWarning, SmallCellWarning, warn_few_clusters
@@ -139,6 +137,9 @@ def fit_window_model(
             SmallCellWarning,
             stacklevel=2,
         )
+    import statsmodels.api as sm  # here, not at import: 1 s of every notebook's start
+    import statsmodels.formula.api as smf
+
     formula = model_formula(data, covariates, outcome)
     options: dict[str, Any] = {}
     if model == "logit":  # converged well past the default 1e-8 (cluster SEs of pilot dummies)

@@ -12,18 +12,24 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from lvv_eval.analysis.caveats import DroppedRowsWarning, FewClustersWarning
+from lvv_eval.analysis.caveats import FewClustersWarning
 from lvv_eval.analysis.cox import CoxResult, fit_cause_specific_cox
-from lvv_eval.analysis.cuminc import cumulative_incidence
 from lvv_eval.analysis.evalue import EValue, e_value
+from lvv_eval.analysis.exposures import (
+    RARE_OUTCOME_THRESHOLD,
+    EffectsResult,
+    complete_for,
+    effect_row,
+    final_cumulative_incidence,
+    inference_kind,
+)
 from lvv_eval.analysis.inference import DEFAULT_SEED
-from lvv_eval.analysis.prepare import PRIOR_PROCEDURE_BANDS, complete_cases
-
-RARE_OUTCOME_THRESHOLD = 0.15
+from lvv_eval.analysis.prepare import PRIOR_PROCEDURE_BANDS, event_coding
 
 
 @dataclass
@@ -47,45 +53,11 @@ class ShelterEffect:
         )
 
 
-def _final_cumulative_incidence(tte: pd.DataFrame, cause: str) -> float:
-    curve = cumulative_incidence(tte).table
-    curve = curve[curve["cause"] == cause]
-    return float(curve["cif"].iloc[-1]) if len(curve) else 0.0
-
-
-EFFECT_COLUMNS = (
-    "term", "hr", "hr_lower", "hr_upper", "p_value", "ci_method", "se_model", "se_cluster_robust",
-    "hr_lower_cluster_robust", "hr_upper_cluster_robust", "p_cluster_robust", "n_obs", "n_events",
-    "n_clusters", "strata",
-)
-
-
 def _effect_row(
     result: CoxResult, term: str, label: str, inference: str, n_reps: int, seed: int, n_dropped: int
 ) -> dict:
-    row = result.tidy(inference, terms=[term], n_reps=n_reps, seed=seed).set_index("term").loc[term]
-    out = {"estimate": label, "log_hr": row["coef"]}
-    out |= {c: (term if c == "term" else row[c]) for c in EFFECT_COLUMNS}
-    out["n_dropped_missing"] = n_dropped
-    return out
-
-
-def _inference(bootstrap: bool, cluster: str | None) -> str:
-    if cluster is None:
-        return "model"
-    return "auto" if bootstrap else "cluster_robust"
-
-
-def _complete(tte: pd.DataFrame, needed: Sequence[str]) -> tuple[pd.DataFrame, int]:
-    """Rows with every needed column known (the same rows for all fits) and how many were left out."""
-    needed = list(dict.fromkeys(needed))  # strata and cluster are often the same column
-    data, n_dropped = complete_cases(tte, needed)
-    if n_dropped:
-        warnings.warn(f"{n_dropped} stays left out for missing values in {list(needed)}",
-                      DroppedRowsWarning, stacklevel=3)
-    data = data.copy()
-    data.attrs = dict(tte.attrs)
-    return data, n_dropped
+    row = effect_row(result, term, inference, n_reps, seed)
+    return {"estimate": label, **row, "n_dropped_missing": n_dropped}
 
 
 def compare_shelter_effect(
@@ -112,8 +84,8 @@ def compare_shelter_effect(
     if treatment in adjust:
         raise ValueError(f"{treatment!r} is the treatment; leave it out of adjust")
     needed = [treatment, *adjust] + [c for c in (strata, cluster) if c is not None]
-    data, n_dropped = _complete(tte, needed)
-    how = _inference(bootstrap, cluster)
+    data, n_dropped = complete_for(tte, needed)
+    how = inference_kind(bootstrap, cluster)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FewClustersWarning)
         naive = fit_cause_specific_cox(data, cause, [treatment], strata=None, ties=ties, cluster=cluster)
@@ -126,7 +98,7 @@ def compare_shelter_effect(
     ]
     table = pd.DataFrame(rows)
     if rare_outcome is None:
-        rare_outcome = _final_cumulative_incidence(data, cause) < RARE_OUTCOME_THRESHOLD
+        rare_outcome = final_cumulative_incidence(data, cause) < RARE_OUTCOME_THRESHOLD
     adj = table.iloc[1]
     ev = e_value(adj["hr"], adj["hr_lower"], adj["hr_upper"], scale="hr", rare_outcome=rare_outcome)
     table["e_value"] = [np.nan, ev.point]
@@ -145,6 +117,18 @@ class GradientResult:
     trend_per_procedure: CoxResult = field(repr=False)
     trend_per_band: CoxResult = field(repr=False)
 
+    def models(self) -> list[CoxResult]:
+        """The model behind each row of ``table``: the bands model for a band, each trend its own."""
+        out = []
+        for kind, term in zip(self.table["kind"], self.table["term"], strict=True):
+            if kind == "band":
+                out.append(self.bands)
+            elif term == "n_prior":
+                out.append(self.trend_per_procedure)
+            else:
+                out.append(self.trend_per_band)
+        return out
+
 
 def prior_procedures_gradient(
     tte: pd.DataFrame,
@@ -162,9 +146,9 @@ def prior_procedures_gradient(
     if clash:
         raise ValueError(f"{sorted(clash)} describe the exposure; leave them out of adjust")
     needed = ["n_prior", *adjust] + [c for c in (strata, cluster) if c is not None]
-    data, n_dropped = _complete(tte, needed)
+    data, n_dropped = complete_for(tte, needed)
     data["prior_band_step"] = data["prior_band"].cat.codes.astype("float64")
-    how = _inference(bootstrap, cluster)
+    how = inference_kind(bootstrap, cluster)
     fits = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FewClustersWarning)
@@ -202,3 +186,22 @@ def prior_procedures_gradient(
         trend_per_procedure=fits["per_procedure"],
         trend_per_band=fits["per_band_step"],
     )
+
+
+def prior_procedures_gradients(
+    tte: pd.DataFrame,
+    adjust: Sequence[str],
+    causes: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> EffectsResult:
+    """:func:`prior_procedures_gradient` for every class in ``causes`` (default: every class of
+    the scheme) as one effects table (``level`` is the contrast, ``estimate`` adjusted), ready
+    for ``gate.effects`` and the forest plot; ``kwargs`` go to :func:`prior_procedures_gradient`."""
+    causes = list(causes) if causes is not None else list(event_coding(tte).classes)
+    tables, models = [], []
+    for cause in causes:
+        gradient = prior_procedures_gradient(tte, cause, adjust, **kwargs)
+        tables.append(gradient.table.assign(exposure="n_prior", level=gradient.table["contrast"],
+                                            reference=""))
+        models += gradient.models()
+    return EffectsResult("n_prior", pd.concat(tables, ignore_index=True), models)

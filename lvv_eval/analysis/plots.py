@@ -121,39 +121,91 @@ def plot_stock(
     return fig
 
 
-def plot_effects(effects: pd.DataFrame, lang: str = "nl", synthetic: bool = False) -> Figure:
-    """Forest plot of hazard ratios with CIs (e.g. ``ShelterEffect.table`` of several causes).
+def _several_levels(rows: pd.DataFrame) -> bool:
+    return "level" in rows.columns and rows["level"].nunique() > 1
 
-    An unbounded bootstrap limit (0 or infinite) is drawn to the edge of the plot, marked ``>``.
+
+def _effect_name(row: pd.Series, lang: str, with_level: bool) -> str:
+    """``[level vs reference - ]naive/adjusted`` for a forest plot's row."""
+    lab = labels(lang)
+    estimate = str(lab.get(str(row["estimate"]), row["estimate"]))
+    if not with_level:
+        return estimate
+    exposure = str(row.get("exposure", ""))
+    if row.get("kind") == "trend" and exposure == "guidance_step":
+        level = lab["trend_per_step"]
+    else:
+        level = _group_label(exposure, row["level"], lang)
+        if level == str(row["level"]):  # not a group of the exposure: a level word (a contrast)
+            level = _group_label("level", row["level"], lang)
+        reference = row.get("reference", "")
+        if isinstance(reference, str) and reference:
+            level = f"{level} {lab['versus']} {_group_label(exposure, reference, lang)}"
+    return f"{level} - {estimate}"
+
+
+FOREST_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
+
+
+def _forest_limits(rows: pd.DataFrame) -> tuple[float, float]:
+    finite = pd.concat([rows["hr"], rows["hr_lower"], rows["hr_upper"]]).to_numpy(dtype=float)
+    finite = finite[np.isfinite(finite) & (finite > 0)]
+    return float(finite.min()) / 2, float(finite.max()) * 2
+
+
+def _draw_forest(ax: plt.Axes, rows: pd.DataFrame, y: np.ndarray, limits: tuple[float, float]) -> None:
+    """Estimates as dots, intervals as lines; an unbounded side runs to the axis edge, marked
+    there with an arrow head (drawn in axes coordinates, so it is no value of the figure)."""
+    lower = rows["hr_lower"].to_numpy(dtype=float)
+    upper = rows["hr_upper"].to_numpy(dtype=float)
+    open_low, open_high = ~(lower > 0), ~np.isfinite(upper)
+    ax.hlines(y, np.where(open_low, limits[0], lower), np.where(open_high, limits[1], upper),
+              color="black", linewidth=1.2)
+    ax.plot(rows["hr"].to_numpy(dtype=float), y, "o", color="black", label="hr")
+    edge = ax.get_yaxis_transform()  # x in axes coordinates, y in data coordinates
+    for flag, x, mark in ((open_low, 0.0, "<"), (open_high, 1.0, ">")):
+        if flag.any():
+            ax.plot(np.full(int(flag.sum()), x), y[flag], marker=mark, linestyle="",
+                    color="black", transform=edge, clip_on=False)
+
+
+def plot_effects(effects: pd.DataFrame, lang: str = "nl", synthetic: bool = False,
+                 title: str | None = None) -> Figure:
+    """Forest plot of hazard ratios with CIs, one panel per outcome class (e.g. the table of
+    :func:`~lvv_eval.analysis.exposure_effects` or ``ShelterEffect.table``); with several levels
+    of the exposure each row names its level against the reference. Rows without an estimate
+    (withheld by the disclosure gate) are left out.
+
+    The drawn values are on the x axis (check the figure with ``axis="x"``): estimates and
+    finite limits. An unbounded bootstrap limit (0 or infinite) runs to the edge of the panel,
+    marked ``<`` or ``>``.
     """
     apply_theme()
     lab = labels(lang)
-    rows = effects.reset_index(drop=True).copy()
-    finite = pd.concat([rows["hr"], rows["hr_lower"], rows["hr_upper"]])
-    finite = finite[np.isfinite(finite) & (finite > 0)]
-    edge = (float(finite.min()) / 4, float(finite.max()) * 4)
-    open_low, open_high = ~(rows["hr_lower"] > 0), ~np.isfinite(rows["hr_upper"])
-    rows["hr_lower"] = rows["hr_lower"].where(~open_low, edge[0])
-    rows["hr_upper"] = rows["hr_upper"].where(~open_high, edge[1])
-    names = [
-        f"{_class_label(r['cause'], lang)} - {lab.get(str(r['estimate']), r['estimate'])}"
-        for _, r in rows.iterrows()
-    ]
-    fig, ax = plt.subplots(figsize=(7, 0.45 * len(rows) + 1.2))
-    y = np.arange(len(rows))[::-1]
-    ax.errorbar(rows["hr"], y, xerr=[rows["hr"] - rows["hr_lower"], rows["hr_upper"] - rows["hr"]],
-                fmt="o", color="black", capsize=3)
-    for flag, x, mark in ((open_low, edge[0], "<"), (open_high, edge[1], ">")):
-        ax.plot(np.full(int(flag.sum()), x), y[flag.to_numpy()], marker=mark, linestyle="",
-                color="black")
-    ax.axvline(1.0, color="grey", linestyle="--", linewidth=0.8)
-    ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(FormatStrFormatter("%.2g"))
-    wide = edge[1] / edge[0] > 100  # minor tick labels would overlap over several decades
-    ax.xaxis.set_minor_formatter(NullFormatter() if wide else FormatStrFormatter("%.2g"))
-    ax.set_yticks(y, names)
-    ax.set_xlabel(lab["hazard_ratio"])
-    ax.set_title(lab["effects_title"])
+    every = effects.reset_index(drop=True)
+    with_level = _several_levels(every)
+    names = list(dict.fromkeys(_effect_name(r, lang, with_level) for _, r in every.iterrows()))
+    rows = every[every["hr"].notna()].reset_index(drop=True)
+    causes = list(dict.fromkeys(rows["cause"]))
+    limits = _forest_limits(rows)
+    fig, axes = plt.subplots(1, len(causes), figsize=(3.2 * len(causes) + 2.8, 0.4 * len(names) + 1.4),
+                             sharey=True, squeeze=False)
+    position = {name: len(names) - 1 - i for i, name in enumerate(names)}
+    for ax, cause in zip(axes.flat, causes, strict=True):
+        part = rows[rows["cause"] == cause]
+        y = np.array([position[_effect_name(r, lang, with_level)] for _, r in part.iterrows()])
+        _draw_forest(ax, part, y, limits)
+        ax.axvline(1.0, color="grey", linestyle="--", linewidth=0.8)
+        ax.set_xscale("log")
+        ax.set_xlim(*limits)
+        ax.set_xticks([t for t in FOREST_TICKS if limits[0] <= t <= limits[1]])
+        ax.xaxis.set_major_formatter(FormatStrFormatter("%.2g"))
+        ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels would overlap
+        ax.set_title(_class_label(cause, lang))
+        ax.set_xlabel(lab["hazard_ratio"])
+    axes.flat[0].set_yticks(list(position.values()), list(position))
+    axes.flat[0].set_ylim(-0.6, len(names) - 0.4)
+    fig.suptitle(title if title is not None else lab["effects_title"])
     fig.tight_layout()
     _stamp(fig, synthetic, lang)
     return fig
@@ -191,6 +243,48 @@ def plot_rates(rates: pd.DataFrame, lang: str = "nl", synthetic: bool = False) -
     ax.legend(handles=handles, title="")
     ax.set_ylabel(lab["rate_per_100py"])
     ax.set_xlabel("")
+    fig.tight_layout()
+    _stamp(fig, synthetic, lang)
+    return fig
+
+
+def plot_cumulative_incidence_by_group(
+    result: CumIncResult,
+    lang: str = "nl",
+    classes: list[str] | None = None,
+    max_days: float | None = None,
+    ci: bool = True,
+    synthetic: bool = False,
+    title: str | None = None,
+) -> Figure:
+    """One panel per outcome class, one step curve per group of ``result.by`` (e.g. night
+    against 24-hour shelter, or the prior-procedure bands), so that groups compare within a class."""
+    if len(result.by) != 1:
+        raise ValueError("plot_cumulative_incidence_by_group needs curves by exactly one column")
+    lab = labels(lang)
+    by = result.by[0]
+    table = result.table
+    if max_days is not None:
+        table = table[table["time"] <= max_days]
+    shown = [c for c in result.coding.classes if classes is None or c in classes]
+    groups = list(table[by].drop_duplicates().sort_values())
+    apply_theme()
+    colours = pilot_palette(groups) if by == "pilot" else class_palette(groups)
+    fig, axes = plt.subplots(1, len(shown), figsize=(4.5 * len(shown), 3.6), sharey=True,
+                             squeeze=False)
+    for ax, cls in zip(axes.flat, shown, strict=True):
+        for group in groups:
+            curve = table[(table["cause"] == cls) & (table[by] == group)]
+            ax.step(curve["time"], curve["cif"], where="post", color=colours[str(group)],
+                    label=_group_label(by, group, lang))
+            if ci:
+                ax.fill_between(curve["time"], curve["lower"], curve["upper"], step="post",
+                                color=colours[str(group)], alpha=0.15, linewidth=0)
+        ax.set_title(_class_label(cls, lang))
+        ax.set_xlabel(lab["days_since_admission"])
+        ax.set_ylabel(lab["cumulative_incidence"])
+    axes.flat[0].legend(loc="upper left", fontsize=8)
+    fig.suptitle(title if title is not None else lab["cumulative_incidence_title"])
     fig.tight_layout()
     _stamp(fig, synthetic, lang)
     return fig

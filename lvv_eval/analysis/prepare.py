@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from lvv_eval.analysis.regions import origin_region
 from lvv_eval.measures.definitions import Definitions, load_definitions
 from lvv_eval.schema import EXIT_REASONS, STAYS_COLUMNS
 
@@ -133,7 +134,8 @@ def time_to_event(stays: pd.DataFrame, scheme: OutcomeScheme | str) -> pd.DataFr
     Columns: ``stay_id``, ``person_id``, ``pilot``, ``time`` (days, >= 1), ``event`` (0 censored,
     1..K outcome classes in scheme order), ``cause`` (class label or ``censored``), ``exit_reason``,
     ``admission_date``, ``admission_year``, ``shelter_24h``, ``guidance_intensity``, ``n_prior``, ``prior_band``,
-    ``safe_country``, ``asylum_background``, ``age``, ``age_10y``, ``female``, ``family``,
+    ``country_of_origin``, ``origin_region`` (UN M49 sub-regions united, see
+    :func:`~lvv_eval.analysis.regions.origin_region`), ``safe_country``, ``asylum_background``, ``age``, ``age_10y``, ``female``, ``family``,
     ``in_covenant``, ``exclusion_reason``. Booleans become 0/1 floats (NaN where unknown); ``female``
     is NaN when the sex is ``unknown`` or missing, so a model using it leaves those stays out and
     counts them (``n_dropped_missing``). The frame carries the event coding in ``.attrs["coding"]``.
@@ -168,6 +170,8 @@ def time_to_event(stays: pd.DataFrame, scheme: OutcomeScheme | str) -> pd.DataFr
             "guidance_intensity": stays["guidance_intensity"],
             "n_prior": stays["n_prior_departure_procedures"].astype("Float64").astype("float64"),
             "prior_band": prior_procedure_band(stays["n_prior_departure_procedures"]),
+            "country_of_origin": stays["country_of_origin"],
+            "origin_region": origin_region(stays["country_of_origin"]),
             "safe_country": _nullable_bool_as_float(stays["safe_country"]),
             "asylum_background": _nullable_bool_as_float(stays["asylum_background"]),
             "age": stays["age_at_admission"].astype("Float64").astype("float64"),

@@ -2,7 +2,9 @@
 
 :class:`StandardTables` is mixed into :class:`~lvv_eval.disclosure.gate.DisclosureGate`:
 ``gate.length_of_stay(los)``, ``gate.rates(rates, tte)``, ``gate.shelter_effect(effect)``,
-``gate.prior_procedures_gradient(gradient)``. Model tables treat every numeric column that is not
+``gate.prior_procedures_gradient(gradient)``, ``gate.effects(effects, name)``,
+``gate.case_mix(table)``, ``gate.specification_curve(rows)``,
+``gate.specification_summary(table, name, basis)``. Model tables treat every numeric column that is not
 a count or structural as an estimate of the model (withheld when the model fails), so columns the
 analysis layer adds later are covered.
 """
@@ -20,6 +22,7 @@ from lvv_eval.disclosure.tables import CheckedTable
 MODEL_COUNTS: tuple[str, ...] = ("n_obs", "n_events")
 MODEL_STRUCTURAL: dict[str, str] = {"n_clusters": "number of pilots (clusters), not of people"}
 LOS_STATISTICS: tuple[str, ...] = ("median_days", "lower", "upper")
+CASE_MIX_STATISTICS: tuple[str, ...] = ("median", "q1", "q3")
 
 
 def estimate_columns(table: pd.DataFrame, counts: Sequence[str], structural: Sequence[str]) -> list[str]:
@@ -58,6 +61,42 @@ class StandardTables:
                           derived={"events": derived},
                           statistics={"person_years": group_sizes(rates, tte, keys)})
 
+    def case_mix(self, table: pd.DataFrame, name: str = "case_mix", by: str = "pilot",
+                 overall: str | None = "all") -> CheckedTable:
+        """:func:`~lvv_eval.analysis.casemix.case_mix`: counts per group, characteristic and
+        level (the levels of a characteristic add up to the group's stays, the groups to
+        ``overall``), shares giving their count away, medians and quartiles resting on the stays
+        where the characteristic is known."""
+        statistics = {c: "n_known" for c in CASE_MIX_STATISTICS if c in table.columns}
+        return self.table(table, name, counts=["n", "n_known"], dims=[by, "level"],  # type: ignore[attr-defined]
+                          keys=[by, "variable", "level"],
+                          totals={by: overall} if overall is not None else None,
+                          derived={"n": ["percent"]}, statistics=statistics)
+
+    def specification_curve(self, rows: pd.DataFrame,
+                            name: str = "specification_curve") -> CheckedTable:
+        """:func:`~lvv_eval.sensitivity.curve_data`: one row per specification (populations
+        overlap, so no row adds up with another); the numerator and the units of the
+        denominator are counts, the share and its limits give the numerator away."""
+        derived = [c for c in ("estimate", "lower", "upper") if c in rows.columns]
+        structural = {"rank": "rank of the specification on the curve"}
+        return self.table(rows, name, counts=["n", "numerator"], keys=["spec_id"],  # type: ignore[attr-defined]
+                          derived={"numerator": derived}, structural=structural)
+
+    def specification_summary(self, table: pd.DataFrame, name: str, basis: float,
+                              structural: Sequence[str] = (),
+                              text: Sequence[str] = ()) -> CheckedTable:
+        """A table about the specifications of a grid (``axis_variance_table``,
+        ``place_published``): ``structural`` columns count specifications or options, not people
+        (or are published figures); every other numeric column is a statistic over the curve's
+        units, resting on ``basis`` (the fewest units of any specification on the curve)."""
+        numeric = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c])
+                   and not pd.api.types.is_bool_dtype(table[c]) and c not in structural]
+        return self.table(table, name, kind="statistics",  # type: ignore[attr-defined]
+                          structural={c: "about specifications, not people" for c in structural},
+                          statistics={c: np.full(len(table), float(basis)) for c in numeric},
+                          text=list(text))
+
     def _models_table(self, table: pd.DataFrame, name: str, models: list[Any]) -> CheckedTable:
         counts = [c for c in MODEL_COUNTS if c in table.columns]
         structural = {c: why for c, why in MODEL_STRUCTURAL.items() if c in table.columns}
@@ -70,16 +109,13 @@ class StandardTables:
         models = [effect.naive if e == "naive" else effect.adjusted for e in effect.table["estimate"]]
         return self._models_table(effect.table, name, models)
 
+    def effects(self, effects: Any, name: str) -> CheckedTable:
+        """:func:`~lvv_eval.analysis.exposure_effects` (and ``guidance_effects``,
+        ``compare_pilots``): each row checked against the model that made it."""
+        return self._models_table(effects.table, name, list(effects.models))
+
     def prior_procedures_gradient(self, gradient: Any,
                                   name: str = "prior_procedures_gradient") -> CheckedTable:
         """:func:`~lvv_eval.analysis.prior_procedures_gradient`: band rows from the bands model,
         trend rows from their own models."""
-        models = []
-        for kind, term in zip(gradient.table["kind"], gradient.table["term"], strict=True):
-            if kind == "band":
-                models.append(gradient.bands)
-            elif term == "n_prior":
-                models.append(gradient.trend_per_procedure)
-            else:
-                models.append(gradient.trend_per_band)
-        return self._models_table(gradient.table, name, models)
+        return self._models_table(gradient.table, name, gradient.models())

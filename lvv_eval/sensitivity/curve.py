@@ -46,14 +46,20 @@ def _choice_rows(results: GridResults) -> list[tuple[str, str]]:
 
 
 def _draw_estimates(ax: plt.Axes, data: pd.DataFrame) -> None:
-    x = data["rank"].to_numpy()
-    has_ci = data["lower"].notna() & data["upper"].notna()
-    ax.vlines(x[has_ci], data.loc[has_ci, "lower"], data.loc[has_ci, "upper"],
-              color=POINT_COLOUR, alpha=0.15, linewidth=0.8)
-    ax.scatter(x, data["estimate"], s=4, color=POINT_COLOUR, zorder=3)
+    """Intervals, estimates and the base specification as lines in data coordinates, so that the
+    disclosure gate reads every drawn value back (a hidden estimate, NaN, is not drawn)."""
+    x = data["rank"].to_numpy(dtype=float)
+    has_ci = (data["lower"].notna() & data["upper"].notna()).to_numpy()
+    n = int(has_ci.sum())
+    seg_x = np.column_stack([x[has_ci], x[has_ci], np.full(n, np.nan)]).ravel()
+    seg_y = np.column_stack([data.loc[has_ci, "lower"], data.loc[has_ci, "upper"],
+                             np.full(n, np.nan)]).ravel()
+    ax.plot(seg_x, seg_y, color=POINT_COLOUR, alpha=0.15, linewidth=0.8, label="interval")
+    estimate = data["estimate"].to_numpy(dtype=float)
+    ax.plot(x, estimate, "o", markersize=1.5, color=POINT_COLOUR, zorder=3, label="estimate")
     base = data["is_base"].to_numpy(dtype=bool)
-    ax.scatter(x[base], data.loc[base, "estimate"], s=40, color=BASE_COLOUR, zorder=4,
-               marker="D")
+    ax.plot(x[base], estimate[base], "D", markersize=6, color=BASE_COLOUR, zorder=4,
+            label="base")
 
 
 def _draw_reference_lines(ax: plt.Axes, lines: pd.DataFrame | None, lang: str) -> None:
@@ -93,12 +99,15 @@ def plot_specification_curve(
     lang: str = "en",
     title: str | None = None,
     null: float | None = None,
+    rows: pd.DataFrame | None = None,
 ) -> Figure:
     """Two panels: ranked estimates with intervals (base specification as a red diamond,
     ``published`` figures as reference lines, e.g. :func:`place_published`'s table; ``null``
     as a grey line, e.g. 1 for a hazard ratio), and below each specification's option on every
-    axis."""
-    data = curve_data(results, outcome, pilot)
+    axis. ``rows`` draws these rows of :func:`curve_data` instead (e.g. the disclosure gate's
+    checked curve, whose hidden estimates are not drawn); the estimates are lines in data
+    coordinates, so the gate can check every drawn value on y."""
+    data = curve_data(results, outcome, pilot) if rows is None else rows
     fig, (top, bottom) = plt.subplots(
         2, 1, figsize=(11, 9), sharex=True, gridspec_kw={"height_ratios": [2, 3]})
     if null is not None:
