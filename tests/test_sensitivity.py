@@ -7,6 +7,8 @@ direct pandas counts written out here, never from the engine under test.
 
 from __future__ import annotations
 
+import json
+
 import datetime as dt
 import subprocess
 import sys
@@ -401,24 +403,34 @@ def test_cli_writes_the_tables_and_refuses_a_folder_it_did_not_make(tmp_path, ca
     args = ["sensitivity", "--stays", str(truth_stays_file), "--spec", "502bb48a72a6",
             "--out", str(out), "--lang", "en"]
     assert main(args) == 0
-    for name in ("results.parquet", "results.csv", "specifications.csv", "excluded.csv",
-                 "axis_variance.csv", "published_placement.csv", "curve_durable_share.png",
-                 "manifest.json"):
+    for name in ("results.csv", "specifications.csv", "excluded.csv", "axis_variance.csv",
+                 "published_placement.csv", "curve_durable_share.png", "curve_durable_share.csv",
+                 "manifest.json", "disclosure.html"):
         assert (out / name).exists(), name
-    table = pd.read_parquet(out / "results.parquet")
+    table = pd.read_csv(out / "results.csv", dtype={"spec_id": str})
     assert set(table["spec_id"]) == {"502bb48a72a6"}
     assert {"scheme", "population", "unit", "reference", "denominator", "censoring", "outcome",
             "pilot", "estimate", "lower", "upper", "n"} <= set(table.columns)
-    assert pd.read_csv(out / "results.csv").shape == table.shape
     manifest = yaml.safe_load((out / "manifest.json").read_text())
-    assert all(t["disclosure"].startswith("not checked") for t in manifest["tables"])
     assert manifest["inputs"]["stays"]["path"] == str(truth_stays_file)
+    # every table and figure passed the disclosure gate and is in the folder's record
+    record = json.loads((out / "disclosure.json").read_text(encoding="utf-8"))
+    recorded = {e["path"] for e in record["outputs"]}
+    written = {p.name for p in out.iterdir() if p.suffix in (".csv", ".png") and not p.name.startswith("disclosure")
+               and not p.name.endswith(".values.csv")}
+    assert written <= recorded
+    assert {t["disclosure"] for t in manifest["tables"]} <= {"pass", "suppressed"}
+    # no count of people from 1 to 9 is shown (Eindhoven's durable numerator is 6 at the base)
+    counts = pd.to_numeric(table[["n", "numerator"]].stack(), errors="coerce").dropna()
+    assert not counts.between(1, 9).any()
+    raw = pd.read_csv(out / "results.csv", dtype=str).set_index(["outcome", "pilot"])
+    assert raw.loc[("durable_share", "Eindhoven"), "numerator"] == "x"
     assert main(args) == 0  # its own folder: replaced
     other = tmp_path / "mine"
     other.mkdir()
     (other / "notes.txt").write_text("keep me")
     assert main([*args[:-4], "--out", str(other)]) == 2
-    assert "was not written by lvv-eval sensitivity" in capsys.readouterr().err
+    assert "did not write" in capsys.readouterr().err
     assert (other / "notes.txt").read_text() == "keep me"
 
 

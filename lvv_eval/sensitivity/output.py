@@ -1,7 +1,9 @@
-"""Write a grid's results under reports/: tables (parquet and CSV), the curve, the placement.
+"""Write a grid's results under reports/: the results, the curves, the variance per axis, the
+placement of the published figures.
 
-Every table leaves through :func:`release` (the disclosure gate's single call point) and every
-writer refuses to write into a folder it did not create, or over an input.
+Every table and figure passes the disclosure gate (:mod:`lvv_eval.disclosure`) and is listed in
+the folder's record (``disclosure.html``); the folder is written through
+:mod:`lvv_eval.outputs`: never into a folder another program made, nor over an input.
 """
 
 from __future__ import annotations
@@ -15,93 +17,99 @@ from typing import Any
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from lvv_eval.errors import UserError
+from lvv_eval.disclosure import CheckedTable, DisclosureGate
 from lvv_eval.files import sha256_of
-from lvv_eval.sensitivity.curve import axis_variance_table, plot_specification_curve
+from lvv_eval.outputs import check_output_folder, replace_folder, write_owner_marker
+from lvv_eval.sensitivity.curve import axis_variance_table, curve_data, plot_specification_curve
 from lvv_eval.sensitivity.published import place_published
 from lvv_eval.sensitivity.run import GridResults, excluded_specifications
 
-MARKER = ".lvv-sensitivity"
-"""File a run folder holds so that a later run knows it may replace it."""
+LEGACY_MARKER = ".lvv-sensitivity"
+"""The marker of run folders written before the disclosure gate (still recognised as own)."""
+MODEL_EXTRAS = ("p_value", "notes")
 
 
-class OutputFolderError(UserError):
-    """The output folder exists and was not made by ``lvv-eval sensitivity``."""
+def _is_own_legacy(folder: Path) -> bool:
+    return (folder / LEGACY_MARKER).exists()
 
 
-def release(table: pd.DataFrame, name: str) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """DISCLOSURE GATE CALL POINT: every sensitivity table written under reports/ passes here.
-
-    The gate (lvv_eval.disclosure, issue 11) is not on main yet: until it is, the table passes
-    unchanged and the manifest says it was NOT checked. When it lands, this function calls it
-    (small-cell protection of ``n``/``numerator``, its log entry returned as the record).
-    """
-    return table, {"table": name, "disclosure": "not checked: lvv_eval.disclosure not available"}
-
-
-def prepare_folder(out: Path) -> Path:
-    """``out`` emptied of an earlier sensitivity run, or made; never a folder someone else made."""
-    if out.exists():
-        if not (out / MARKER).exists() and any(out.iterdir()):
-            raise OutputFolderError(f"{out} exists and was not written by lvv-eval sensitivity; "
-                                    f"name another folder with --out")
-        for child in out.iterdir():
-            if child.is_file():
-                child.unlink()
-    out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_text("written by lvv-eval sensitivity\n", encoding="utf-8")
-    return out
+def check_results(gate: DisclosureGate, table: pd.DataFrame, name: str = "results") -> CheckedTable:
+    """The results table through the disclosure gate: one row per specification, outcome and pilot
+    (populations overlap, so no row adds up with another); the numerator and the units of the
+    denominator are counts, the estimate and its limits give the numerator away, other numeric
+    columns (a model's p-value) rest on the units."""
+    known = {"n", "numerator", "estimate", "lower", "upper"}
+    other = [c for c in table.columns if c not in known and pd.api.types.is_numeric_dtype(table[c])
+             and not pd.api.types.is_bool_dtype(table[c])]
+    derived = [c for c in ("estimate", "lower", "upper") if c in table.columns]
+    return gate.table(table, name, counts=["n", "numerator"], keys=["spec_id", "outcome", "pilot"],
+                      derived={"numerator": derived}, statistics={c: "n" for c in other},
+                      text=[c for c in ("interval", "notes") if c in table.columns])
 
 
-def _write_table(table: pd.DataFrame, out: Path, name: str, parquet: bool) -> dict[str, Any]:
-    released, record = release(table, name)
-    released.to_csv(out / f"{name}.csv", index=False)
-    if parquet:
-        released.to_parquet(out / f"{name}.parquet", index=False)
-    return record
+def _write_curve(results: GridResults, outcome: str, gate: DisclosureGate, folder: Path,
+                 placement: pd.DataFrame | None, lang: str, mark: str) -> None:
+    """The curve's rows checked by the gate, and the figure drawn from the checked rows only."""
+    rows = curve_data(results, outcome).drop(columns=list(MODEL_EXTRAS), errors="ignore")
+    checked = gate.specification_curve(rows, f"curve_{outcome}")
+    gate.write_table(checked, folder / f"curve_{outcome}.csv", record_root=folder)
+    entry = results.grid.spec.outcomes.get(outcome)
+    label = getattr(entry, f"label_{lang}") if entry is not None else outcome
+    fig = plot_specification_curve(results, outcome, published=placement, lang=lang,
+                                   title=f"{mark}{label}: {len(results.specs)} specs",
+                                   null=1.0 if outcome.startswith("hr_") else None, rows=checked.data)
+    gate.write_figure(fig, folder / f"curve_{outcome}.png", [checked], record_root=folder)
+    plt.close(fig)
 
 
 def write_results(results: GridResults, out: Path, inputs: Mapping[str, Path | None],
-                  synthetic: bool, lang: str = "en",
+                  gate: DisclosureGate, provenance: str, lang: str = "en",
                   curves: tuple[str, ...] = ("durable_share", "hr_shelter_24h_adjusted",
                                              "cif_durable_365d")) -> dict[str, Any]:
-    """Results, specifications, exclusions, variance, placement and curves into ``out``; returns
-    the manifest (also written as manifest.json)."""
-    for path in inputs.values():
-        if path is not None and Path(path).resolve().is_relative_to(out.resolve()):
-            raise OutputFolderError(f"{out} holds an input ({path}); write elsewhere")
-    prepare_folder(out)
-    records = [
-        _write_table(results.table, out, "results", parquet=True),
-        _write_table(results.specifications(), out, "specifications", parquet=False),
-        _write_table(excluded_specifications(results.grid), out, "excluded", parquet=False),
-    ]
-    placement = None
-    if "durable_share" in set(results.table["outcome"]) and results.grid.spec.published:
-        placement = place_published(results)
-        records.append(_write_table(placement, out, "published_placement", parquet=False))
-    outcomes = [o for o in results.table["outcome"].unique()]
-    variance = pd.concat([axis_variance_table(results, o).assign(outcome=o) for o in outcomes],
-                         ignore_index=True)
-    records.append(_write_table(variance, out, "axis_variance", parquet=False))
-    mark = "SYNTHETIC - " if synthetic else ""
-    for outcome in [c for c in curves if c in outcomes]:
-        entry = results.grid.spec.outcomes.get(outcome)
-        label = getattr(entry, f"label_{lang}") if entry is not None else outcome
-        fig = plot_specification_curve(results, outcome, published=placement, lang=lang,
-                                       title=f"{mark}{label}: {len(results.specs)} specs",
-                                       null=1.0 if outcome.startswith("hr_") else None)
-        fig.savefig(out / f"curve_{outcome}.png", dpi=110)
-        plt.close(fig)
-    manifest = {
-        "written": datetime.now(UTC).isoformat(timespec="seconds"),
-        "synthetic": synthetic,
-        "grid": str(results.grid.path), "grid_sha256": sha256_of(results.grid.path),
-        "inputs": {k: {"path": str(v), "sha256": sha256_of(Path(v))}
-                   for k, v in inputs.items() if v is not None},
-        "outcomes": results.attrs.get("outcomes"),
-        "n_specifications": len(results.specs),
-        "tables": records,
-    }
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    """Results, specifications, exclusions, variance, placement and curves into ``out``, each
+    through the disclosure ``gate`` with its record; ``out`` is replaced whole, only when
+    `lvv-eval sensitivity` wrote it (or it is new or empty), and never holds an input. Returns the
+    manifest (also written as manifest.json)."""
+    given = [Path(p) for p in inputs.values() if p is not None]
+    out = check_output_folder(out, "sensitivity", inputs=given, is_own=_is_own_legacy)
+    outcomes = list(results.table["outcome"].unique())
+    placement = (place_published(results) if "durable_share" in outcomes and results.grid.spec.published
+                 else None)
+    mark = "SYNTHETIC - " if provenance == "synthetic" else ""
+    manifest: dict[str, Any] = {}
+
+    def write(tmp: Path) -> None:
+        checked = check_results(gate, results.table)
+        basis = float(checked.data["n"].min()) if checked.data["n"].notna().any() else 0.0
+        tables = [checked,
+                  gate.table(results.specifications(), "specifications", kind="specifications"),
+                  gate.table(excluded_specifications(results.grid), "excluded", kind="specifications")]
+        if placement is not None:
+            tables.append(gate.specification_summary(
+                placement, "published_placement", basis,
+                structural=["published", "n_specifications", "n_reaching"],
+                text=["changes", "explanation_en", "explanation_nl"]))
+        variance = pd.concat([axis_variance_table(results, o).assign(outcome=o) for o in outcomes],
+                             ignore_index=True)
+        tables.append(gate.specification_summary(variance, "axis_variance", basis, structural=["options"]))
+        for table in tables:
+            gate.write_table(table, tmp / f"{table.name}.csv", record_root=tmp)
+        for outcome in [c for c in curves if c in outcomes]:
+            _write_curve(results, outcome, gate, tmp, placement, lang, mark)
+        gate.save_record(tmp)
+        manifest.update({
+            "written": datetime.now(UTC).isoformat(timespec="seconds"),
+            "synthetic": provenance == "synthetic", "provenance": provenance,
+            "grid": str(results.grid.path), "grid_sha256": sha256_of(results.grid.path),
+            "inputs": {k: {"path": str(v), "sha256": sha256_of(Path(v))}
+                       for k, v in inputs.items() if v is not None},
+            "outcomes": results.attrs.get("outcomes"),
+            "n_specifications": len(results.specs),
+            "tables": [{"table": t.name, "disclosure": t.entry.status, "rules": list(t.entry.rules)}
+                       for t in tables],
+        })
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        write_owner_marker(tmp, "sensitivity", provenance=provenance)
+
+    replace_folder(out, write)
     return manifest
