@@ -7,9 +7,8 @@ direct pandas counts written out here, never from the engine under test.
 
 from __future__ import annotations
 
-import json
-
 import datetime as dt
+import json
 import subprocess
 import sys
 from pathlib import Path
