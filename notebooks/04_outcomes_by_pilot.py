@@ -60,9 +60,10 @@ if reference_pilot and reference_pilot not in set(tte["pilot"].astype(str)):
 # stays; age and prior procedures as median [interquartile range].*
 
 # %%
-case_mix = gate.case_mix(A.case_mix(tte))
-rep.show_table(case_mix, "case_mix", title="Case mix",
-               view=A.case_mix_view(case_mix.data, case_mix.hidden, lang, case_mix.marker))
+with rep.estimable():  # a section the data cannot support says why
+    case_mix = gate.case_mix(A.case_mix(tte))
+    rep.show_table(case_mix, "case_mix", title="Case mix",
+                   view=A.case_mix_view(case_mix.data, case_mix.hidden, lang, case_mix.marker))
 
 # %% [markdown]
 # ## Verblijfsduur / Length of stay
@@ -70,7 +71,8 @@ rep.show_table(case_mix, "case_mix", title="Case mix",
 # Mediane verblijfsduur tot elke uitstroom (Kaplan-Meier), met 95%-betrouwbaarheidsinterval.
 
 # %%
-los = rep.show_table(gate.length_of_stay(A.length_of_stay(tte)), "length_of_stay")
+with rep.estimable():  # a section the data cannot support says why
+    los = rep.show_table(gate.length_of_stay(A.length_of_stay(tte)), "length_of_stay")
 
 # %% [markdown]
 # ## Cumulatieve incidentie per uitstroomklasse / Cumulative incidence by outcome class
@@ -80,13 +82,14 @@ los = rep.show_table(gate.length_of_stay(A.length_of_stay(tte)), "length_of_stay
 # time grid; a step only when enough events stand behind it.*
 
 # %%
-cif = gate.cumulative_incidence(A.cumulative_incidence(tte, by="pilot"), tte,
-                                "cumulative_incidence_by_pilot")
-at_horizon = cif.at([horizon_days])
-rep.show_table(cif, "cumulative_incidence_by_pilot",
-               view=at_horizon[at_horizon["cause"].isin(shown_classes)])
-rep.show_figure(plot_cumulative_incidence(cif.result, lang=lang, synthetic=rep.synthetic),
-                "cumulative_incidence_by_pilot", sources=[cif])
+with rep.estimable():  # a section the data cannot support says why
+    cif = gate.cumulative_incidence(A.cumulative_incidence(tte, by="pilot"), tte,
+                                    "cumulative_incidence_by_pilot")
+    at_horizon = cif.at([horizon_days])
+    rep.show_table(cif, "cumulative_incidence_by_pilot",
+                   view=at_horizon[at_horizon["cause"].isin(shown_classes)])
+    rep.show_figure(plot_cumulative_incidence(cif.result, lang=lang, synthetic=rep.synthetic),
+                    "cumulative_incidence_by_pilot", sources=[cif])
 
 # %% [markdown]
 # ## Uitstroom per 100 persoonsjaren / Exits per 100 person-years
@@ -94,11 +97,12 @@ rep.show_figure(plot_cumulative_incidence(cif.result, lang=lang, synthetic=rep.s
 # Met exacte (Poisson) 95%-intervallen.
 
 # %%
-rates = gate.rates(A.rates_per_100_person_years(tte, by="pilot"), tte)
-in_classes = rates.data["cause"].isin(shown_classes).to_numpy()
-rep.show_table(rates, "rates_per_100py", view=rates.shown()[in_classes])
-rep.show_figure(plot_rates(rates.data[in_classes], lang=lang, synthetic=rep.synthetic),
-                "rates_per_100py", sources=[rates])
+with rep.estimable():  # a section the data cannot support says why
+    rates = gate.rates(A.rates_per_100_person_years(tte, by="pilot"), tte)
+    in_classes = rates.data["cause"].isin(shown_classes).to_numpy()
+    rep.show_table(rates, "rates_per_100py", view=rates.shown()[in_classes])
+    rep.show_figure(plot_rates(rates.data[in_classes], lang=lang, synthetic=rep.synthetic),
+                    "rates_per_100py", sources=[rates])
 
 # %% [markdown]
 # ## Pilots vergeleken, gecorrigeerd voor case mix / Pilots compared, adjusted for case mix
@@ -116,23 +120,24 @@ rep.show_figure(plot_rates(rates.data[in_classes], lang=lang, synthetic=rep.synt
 # the effect of an approach: whatever all stays of a pilot share is in it.*
 
 # %%
-if tte["pilot"].nunique() < 2:
-    rep.show_text("Eén pilot gekozen: er valt niets te vergelijken." if lang == "nl"
-                  else "One pilot chosen: nothing to compare.")
-else:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        compared = A.compare_pilots(tte, adjust, causes=shown_classes,
-                                    reference=reference_pilot or None)
-    for text in dict.fromkeys(str(w.message) for w in caught
-                              if issubclass(w.category, A.AnalysisWarning)):
-        rep.show_text(text)
-    compared_table = gate.effects(compared, "pilots_compared")
-    model_n = {"n": int(compared.table["n_obs"].max()),
-               "excluded": {"missing_covariates": int(compared.table["n_dropped_missing"].max())}}
-    rep.show_table(compared_table, "pilots_compared", **model_n,
-                   columns=["cause", "estimate", "level", "reference", "hr", "hr_lower",
-                            "hr_upper", "p_value", "n_obs", "n_events", "disclosure"])
-    rep.show_figure(plot_effects(compared_table.data, lang=lang, synthetic=rep.synthetic,
-                                 title=labels(lang)["pilots_compared_title"]),
-                    "pilots_compared", sources=[compared_table], axis="x", **model_n)
+with rep.estimable():  # a section the data cannot support says why
+    if tte["pilot"].nunique() < 2:
+        rep.show_text("Eén pilot gekozen: er valt niets te vergelijken." if lang == "nl"
+                      else "One pilot chosen: nothing to compare.")
+    else:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            compared = A.compare_pilots(tte, adjust, causes=shown_classes,
+                                        reference=reference_pilot or None)
+        for text in dict.fromkeys(str(w.message) for w in caught
+                                  if issubclass(w.category, A.AnalysisWarning)):
+            rep.show_text(text)
+        compared_table = gate.effects(compared, "pilots_compared")
+        model_n = {"n": int(compared.table["n_obs"].max()),
+                   "excluded": {"missing_covariates": int(compared.table["n_dropped_missing"].max())}}
+        rep.show_table(compared_table, "pilots_compared", **model_n,
+                       columns=["cause", "estimate", "level", "reference", "hr", "hr_lower",
+                                "hr_upper", "p_value", "n_obs", "n_events", "disclosure"])
+        rep.show_figure(plot_effects(compared_table.data, lang=lang, synthetic=rep.synthetic,
+                                     title=labels(lang)["pilots_compared_title"]),
+                        "pilots_compared", sources=[compared_table], axis="x", **model_n)

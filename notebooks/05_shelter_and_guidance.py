@@ -88,7 +88,8 @@ def caveats(caught: list) -> None:
 # ## Uitstroom naar soort opvang / Exits by type of shelter
 
 # %%
-show_curves("shelter_24h", "cumulative_incidence_by_shelter")
+with rep.estimable():  # a section the data cannot support says why
+    show_curves("shelter_24h", "cumulative_incidence_by_shelter")
 
 # %% [markdown]
 # ## Uitstroom naar begeleidingsintensiteit / Exits by guidance intensity
@@ -97,7 +98,8 @@ show_curves("shelter_24h", "cumulative_incidence_by_shelter")
 # left out here*).
 
 # %%
-show_curves("guidance_intensity", "cumulative_incidence_by_guidance")
+with rep.estimable():  # a section the data cannot support says why
+    show_curves("guidance_intensity", "cumulative_incidence_by_guidance")
 
 # %% [markdown]
 # ## Effect van 24-uursopvang op elke uitstroomklasse / Effect of 24-hour shelter on every class
@@ -113,17 +115,18 @@ show_curves("guidance_intensity", "cumulative_incidence_by_guidance")
 # unmeasured confounder would have to be.*
 
 # %%
-EFFECT_COLUMNS = ["cause", "estimate", "hr", "hr_lower", "hr_upper", "p_value",
-                  "hr_lower_cluster_robust", "hr_upper_cluster_robust", "p_cluster_robust",
-                  "e_value", "e_value_ci", "n_obs", "n_events", "disclosure"]
-with warnings.catch_warnings(record=True) as caught:
-    warnings.simplefilter("always")
-    shelter = A.exposure_effects(tte, "shelter_24h", adjust, causes=shown_classes,
-                                 settings=settings)
-caveats(caught)
-shelter_table = show_effects(shelter, "shelter_24h_effects", labels(lang)["effects_title"],
-                             EFFECT_COLUMNS)
-rep.show_text(A.e_value_note(shelter_table.data, lang))
+with rep.estimable():  # a section the data cannot support says why
+    EFFECT_COLUMNS = ["cause", "estimate", "hr", "hr_lower", "hr_upper", "p_value",
+                      "hr_lower_cluster_robust", "hr_upper_cluster_robust", "p_cluster_robust",
+                      "e_value", "e_value_ci", "n_obs", "n_events", "disclosure"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        shelter = A.exposure_effects(tte, "shelter_24h", adjust, causes=shown_classes,
+                                     settings=settings)
+    caveats(caught)
+    shelter_table = show_effects(shelter, "shelter_24h_effects", labels(lang)["effects_title"],
+                                 EFFECT_COLUMNS)
+    rep.show_text(A.e_value_note(shelter_table.data, lang))
 
 # %% [markdown]
 # ## Begeleidingsintensiteit / Guidance intensity
@@ -136,14 +139,15 @@ rep.show_text(A.e_value_note(shelter_table.data, lang))
 # mix and type of shelter (intensity is assigned per pilot and shelter type). Observational too.*
 
 # %%
-with warnings.catch_warnings(record=True) as caught:
-    warnings.simplefilter("always")
-    guidance = A.guidance_effects(tte, [*adjust, "shelter_24h"], causes=shown_classes,
-                                  reference=guidance_reference, settings=settings)
-caveats(caught)
-guidance_table = show_effects(guidance, "guidance_effects", labels(lang)["guidance_title"],
-                              ["cause", "estimate", "level", "reference", *EFFECT_COLUMNS[2:]])
-rep.show_text(A.e_value_note(guidance_table.data, lang))
+with rep.estimable():  # a section the data cannot support says why
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        guidance = A.guidance_effects(tte, [*adjust, "shelter_24h"], causes=shown_classes,
+                                      reference=guidance_reference, settings=settings)
+    caveats(caught)
+    guidance_table = show_effects(guidance, "guidance_effects", labels(lang)["guidance_title"],
+                                  ["cause", "estimate", "level", "reference", *EFFECT_COLUMNS[2:]])
+    rep.show_text(A.e_value_note(guidance_table.data, lang))
 
 # %% [markdown]
 # ## Inferentie met vijf pilots / Inference with five pilots
@@ -154,4 +158,5 @@ rep.show_text(A.e_value_note(guidance_table.data, lang))
 # ones are shown beside them for comparison.*
 
 # %%
-display(Markdown(A.inference_note(lang) + " " + A.coverage_note(lang)))
+with rep.estimable():  # a section the data cannot support says why
+    display(Markdown(A.inference_note(lang) + " " + A.coverage_note(lang)))

@@ -53,15 +53,16 @@ shown_classes = list(rep.classes)
 # ## Uitstroom per band / Exits by band of prior procedures
 
 # %%
-curves = gate.cumulative_incidence(A.cumulative_incidence(tte, by="prior_band"), tte,
-                                   "cumulative_incidence_by_prior_band")
-at = curves.at([horizon_days])
-missing = {"missing_group": int(curves.result.table.attrs.get("n_missing_group", 0))}
-rep.show_table(curves, "cumulative_incidence_by_prior_band",
-               view=at[at["cause"].isin(shown_classes)], excluded=missing)
-rep.show_figure(plot_cumulative_incidence_by_group(curves.result, lang=lang, classes=shown_classes,
-                                                   synthetic=rep.synthetic),
-                "cumulative_incidence_by_prior_band", sources=[curves], excluded=missing)
+with rep.estimable():  # a section the data cannot support says why
+    curves = gate.cumulative_incidence(A.cumulative_incidence(tte, by="prior_band"), tte,
+                                       "cumulative_incidence_by_prior_band")
+    at = curves.at([horizon_days])
+    missing = {"missing_group": int(curves.result.table.attrs.get("n_missing_group", 0))}
+    rep.show_table(curves, "cumulative_incidence_by_prior_band",
+                   view=at[at["cause"].isin(shown_classes)], excluded=missing)
+    rep.show_figure(plot_cumulative_incidence_by_group(curves.result, lang=lang, classes=shown_classes,
+                                                       synthetic=rep.synthetic),
+                    "cumulative_incidence_by_prior_band", sources=[curves], excluded=missing)
 
 # %% [markdown]
 # ## De gradiënt, gecorrigeerd / The adjusted gradient
@@ -74,27 +75,29 @@ rep.show_figure(plot_cumulative_incidence_by_group(curves.result, lang=lang, cla
 # trend's p-value tests the gradient. Intervals and p-values: wild cluster bootstrap by pilot.*
 
 # %%
-with warnings.catch_warnings(record=True) as caught:
-    warnings.simplefilter("always")
-    one_pilot = tte["pilot"].nunique() < 2  # then clusters by person: a bootstrap needs two pilots
-    gradients = A.prior_procedures_gradients(tte, adjust, causes=shown_classes, n_reps=n_boot,
-                                             cluster="person_id" if one_pilot else "pilot",
-                                             bootstrap=not one_pilot)
-for text in dict.fromkeys(str(w.message) for w in caught
-                          if issubclass(w.category, A.AnalysisWarning)
-                          and not issubclass(w.category, A.FewClustersWarning)):
-    rep.show_text(text)
-gradient_table = gate.effects(gradients, "prior_procedures_gradient")
-model_n = {"n": int(gradients.table["n_obs"].max()),
-           "excluded": {"missing_covariates": int(gradients.table["n_dropped_missing"].max())}}
-rep.show_table(gradient_table, "prior_procedures_gradient", **model_n,
-               columns=["cause", "level", "hr", "hr_lower", "hr_upper", "p_value",
-                        "hr_lower_cluster_robust", "hr_upper_cluster_robust", "p_cluster_robust",
-                        "n_obs", "n_events", "disclosure"])
-rep.show_figure(plot_effects(gradient_table.data, lang=lang, synthetic=rep.synthetic,
-                             title=labels(lang)["gradient_title"]),
-                "prior_procedures_gradient", sources=[gradient_table], axis="x", **model_n)
+with rep.estimable():  # a section the data cannot support says why
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        one_pilot = tte["pilot"].nunique() < 2  # then clusters by person: a bootstrap needs two pilots
+        gradients = A.prior_procedures_gradients(tte, adjust, causes=shown_classes, n_reps=n_boot,
+                                                 cluster="person_id" if one_pilot else "pilot",
+                                                 bootstrap=not one_pilot)
+    for text in dict.fromkeys(str(w.message) for w in caught
+                              if issubclass(w.category, A.AnalysisWarning)
+                              and not issubclass(w.category, A.FewClustersWarning)):
+        rep.show_text(text)
+    gradient_table = gate.effects(gradients, "prior_procedures_gradient")
+    model_n = {"n": int(gradients.table["n_obs"].max()),
+               "excluded": {"missing_covariates": int(gradients.table["n_dropped_missing"].max())}}
+    rep.show_table(gradient_table, "prior_procedures_gradient", **model_n,
+                   columns=["cause", "level", "hr", "hr_lower", "hr_upper", "p_value",
+                            "hr_lower_cluster_robust", "hr_upper_cluster_robust", "p_cluster_robust",
+                            "n_obs", "n_events", "disclosure"])
+    rep.show_figure(plot_effects(gradient_table.data, lang=lang, synthetic=rep.synthetic,
+                                 title=labels(lang)["gradient_title"]),
+                    "prior_procedures_gradient", sources=[gradient_table], axis="x", **model_n)
+    rep.show_text(A.trend_test_note(gradient_table.data, lang))
 
 # %%
-rep.show_text(A.trend_test_note(gradient_table.data, lang))
-display(Markdown(A.inference_note(lang) + " " + A.coverage_note(lang)))
+with rep.estimable():  # a section the data cannot support says why
+    display(Markdown(A.inference_note(lang) + " " + A.coverage_note(lang)))

@@ -119,6 +119,19 @@ def test_run_forwards_the_specs_folder(example_root, tmp_path, capsys):
     assert f"for real deliveries put your own specs in {example_root / 'specs'} or name their folder" in err
 
 
+@pytest.mark.slow
+def test_run_takes_the_worked_example_from_ingest_to_the_report(example_root, capsys):
+    """User specs beside the data pass through `lvv-eval run` without touching the package: six
+    stays of one pilot, no chain extracts, no guidance intensity delivered. The report's sections
+    the data cannot support say so instead of failing the run."""
+    assert main(["run"]) == 0
+    out = capsys.readouterr().out
+    assert "nothing to link" in out and "7 ran" in out
+    run = sorted(p for p in (example_root / "reports").iterdir() if p.name[:2].isdigit())[-1]
+    page = (run / "05_shelter_and_guidance.html").read_text(encoding="utf-8")
+    assert "niet te berekenen" in page
+
+
 def test_synthetic_deliveries_keep_the_package_specs(tmp_path, monkeypatch):
     """A specs folder in the data root is for the real deliveries; the SYNTHETIC default is read
     with the package's specs unless --specs-dir says otherwise."""

@@ -23,6 +23,7 @@ from lvv_eval.analysis.caveats import (
     DroppedRowsWarning,
     FewClustersWarning,
     NonConvergenceWarning,
+    NotEstimable,
     SmallCellWarning,
 )
 from lvv_eval.analysis.cox import (
@@ -82,6 +83,7 @@ __all__ = [
     "CoxResult",
     "CumIncResult",
     "DroppedRowsWarning",
+    "NotEstimable",
     "EValue",
     "EffectsResult",
     "FitSettings",

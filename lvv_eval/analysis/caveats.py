@@ -5,6 +5,12 @@ from __future__ import annotations
 import warnings
 
 
+class NotEstimable(ValueError):
+    """The data cannot support an analysis: no stays with a known value of the variables it needs,
+    a covariate without variation, no events. The message says which; a report shows it in place
+    of the section (:meth:`lvv_eval.report.present.Report.estimable`)."""
+
+
 class AnalysisWarning(UserWarning):
     """Base class of every statistical caveat raised by :mod:`lvv_eval.analysis`."""
 

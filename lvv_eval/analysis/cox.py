@@ -25,6 +25,7 @@ import pandas as pd
 from lvv_eval.analysis.caveats import (
     DroppedRowsWarning,
     NonConvergenceWarning,
+    NotEstimable,
     SmallCellWarning,
     warn_few_clusters,
 )
@@ -208,6 +209,8 @@ def fit_cause_specific_cox(
     _check_cox_inputs(tte, ties, strata, cluster)
     needed = list(covariates) + [c for c in (strata, cluster) if c is not None]
     data, n_dropped = complete_cases(tte, needed)
+    if data.empty:
+        raise NotEstimable(f"Cox model for {cause!r}: no stays with every one of {needed} known")
     if n_dropped:
         warnings.warn(
             f"Cox model for {cause!r}: {n_dropped} stays dropped for missing values in {needed}",

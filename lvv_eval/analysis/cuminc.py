@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.duration.survfunc import CumIncidenceRight
 
-from lvv_eval.analysis.caveats import SmallCellWarning
+from lvv_eval.analysis.caveats import NotEstimable, SmallCellWarning
 from lvv_eval.analysis.prepare import EventCoding, event_coding
 
 CONF_TYPES = ("log", "log-log", "plain")
@@ -169,6 +169,8 @@ def cumulative_incidence(
                 SmallCellWarning,
                 stacklevel=2,
             )
+        if not parts:
+            raise NotEstimable(f"cumulative incidence by {keys}: no stays with a known {', '.join(keys)}")
         table = pd.concat(parts, ignore_index=True)
         table = table[[*keys, "cause", "time", "cif", "se", "lower", "upper"]]
         for col in keys:

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from lvv_eval.analysis.caveats import NotEstimable
+
 
 def _is_categorical(s: pd.Series) -> bool:
     return isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == object or pd.api.types.is_string_dtype(s)
@@ -63,16 +65,19 @@ def design_matrix(frame: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFram
 
 
 def check_full_rank(x: pd.DataFrame) -> None:
-    """Raise ``ValueError`` naming the columns when the design matrix is rank deficient."""
+    """Raise :class:`NotEstimable` (a ``ValueError``) naming the columns when the design matrix is
+    empty or rank deficient."""
+    if x.shape[0] == 0:
+        raise NotEstimable(f"no stays with every covariate known ({', '.join(map(str, x.columns)) or 'none'})")
     if x.shape[1] == 0:
         return
     arr = x.to_numpy()
     const = [c for c, v in zip(x.columns, np.ptp(arr, axis=0) == 0, strict=True) if v]
     if const:
-        raise ValueError(f"covariates without variation in the analysed rows: {const}")
+        raise NotEstimable(f"covariates without variation in the analysed rows: {const}")
     rank = np.linalg.matrix_rank(arr.T @ arr)
     if rank < x.shape[1]:
-        raise ValueError(
+        raise NotEstimable(
             f"design matrix is rank deficient (rank {rank} of {x.shape[1]} columns: "
             f"{list(x.columns)}); drop a collinear covariate"
         )

@@ -44,7 +44,8 @@ from __future__ import annotations
 import html
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -84,12 +85,17 @@ _CSS = """<style>
 .lvv-output table.lvv-table{border-collapse:collapse;font-size:0.9em}
 .lvv-output table.lvv-table th{background:#f2f2f2;text-align:left;padding:3px 8px;
  border-bottom:1px solid #999;vertical-align:bottom}
-.lvv-output table.lvv-table td{padding:2px 8px;border-bottom:1px solid #e6e6e6}
+.lvv-output table.lvv-table td{padding:2px 8px;border-bottom:1px solid #e6e6e6;text-align:left}
 .lvv-output table.lvv-table td.num{text-align:right;font-variant-numeric:tabular-nums}
 .lvv-output p.lvv-note{font-size:0.8em;color:#444;margin:0.3em 0 0 0}
 .lvv-output p.lvv-note strong.lvv-synthetic{color:#c00}
 .lvv-output h4.lvv-title{margin:0 0 0.3em 0}
 </style>"""
+
+NOT_ESTIMABLE = {
+    "nl": "*Dit onderdeel is op deze gegevens niet te berekenen: {reason}.*",
+    "en": "*This section cannot be computed on these data: {reason}.*",
+}
 
 
 @cache
@@ -463,6 +469,18 @@ class Report:
         from IPython.display import Markdown, display
 
         display(Markdown(self.gate.text(text)))
+
+    @contextmanager
+    def estimable(self) -> Iterator[None]:
+        """Run a section of the notebook; when the data cannot support it (the analysis layer's
+        :class:`~lvv_eval.analysis.NotEstimable`: a variable not delivered, no variation, no
+        events), show why in place of the section instead of failing the report."""
+        from lvv_eval.analysis.caveats import NotEstimable
+
+        try:
+            yield
+        except NotEstimable as exc:
+            self.show_text(NOT_ESTIMABLE[self.lang].format(reason=exc))
 
     # ------------------------------------------------------------------ recording
 
