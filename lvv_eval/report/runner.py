@@ -285,12 +285,38 @@ def package_source_hash() -> str:
     return digest.hexdigest()
 
 
+VOLATILE_KEYS = frozenset({"created_utc", "finished_utc", "written"})
+"""Keys of the JSON records a verb writes beside its data that only say when it ran."""
+
+
+def _without_volatile(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_volatile(v) for k, v in value.items() if k not in VOLATILE_KEYS}
+    if isinstance(value, list):
+        return [_without_volatile(v) for v in value]
+    return value
+
+
+def content_hash(path: Path) -> str:
+    """sha256 of a file's content; of a JSON record without the keys that only say when it was
+    written, so that the same data written again hash the same."""
+    if path.suffix == ".json":
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, UnicodeDecodeError):
+            return sha256_of(path)
+        canonical = json.dumps(_without_volatile(record), sort_keys=True, default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+    return sha256_of(path)
+
+
 def folder_hash(folder: Path) -> str:
-    """One sha256 over every file below ``folder`` (names and contents)."""
+    """One sha256 over every file below ``folder`` (names and contents; JSON records without
+    their timestamps, see :func:`content_hash`)."""
     digest = hashlib.sha256()
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         digest.update(str(path.relative_to(folder)).encode())
-        digest.update(sha256_of(path).encode())
+        digest.update(content_hash(path).encode())
     return digest.hexdigest()
 
 

@@ -215,3 +215,23 @@ def test_unknown_or_bad_parameters_exit_2_before_anything_runs(given, named, tmp
 def test_unknown_notebook_is_named(setting):
     with pytest.raises(Exception, match="notebook 'nope' not found"):
         plan_report(["nope"], {})
+
+
+def test_the_same_data_written_again_hash_the_same_for_the_cache(tmp_path):
+    """`make run` ingests again before the report: the manifest and owner marker differ only in
+    when they were written, so the report's cache must still see the same stays folder."""
+    from lvv_eval.outputs import write_owner_marker
+    from lvv_eval.report.runner import folder_hash
+
+    def ingest_like(folder: Path, when: str, rows: int) -> str:
+        folder.mkdir(exist_ok=True)
+        fake_stays(rows).to_parquet(folder / "stays.parquet", index=False)
+        (folder / "manifest.json").write_text(json.dumps({"created_utc": when, "status": "ok",
+                                                          "outputs": {"stays": rows}}))
+        write_owner_marker(folder, "ingest", provenance="synthetic")
+        return folder_hash(folder)
+
+    first = ingest_like(tmp_path / "a", "2026-12-03T10:00:00+00:00", 5)
+    again = ingest_like(tmp_path / "b", "2026-12-03T11:30:00+00:00", 5)
+    other = ingest_like(tmp_path / "c", "2026-12-03T11:30:00+00:00", 4)
+    assert first == again and first != other
