@@ -43,6 +43,8 @@ rep = Report.start("01_data_harmonisation", globals())  # refuses unknown or bad
 gate = rep.gate  # every table below passes the disclosure rules
 trail = audit.AuditTrail.beside(rep.stays_path)  # refused unless it records this stays file
 scope = audit.audit_labels(lang)["scope_note"]
+UNITS = {"nl": {"rows": "regels", "files": "bestanden", "cells": "cellen"},
+         "en": {"rows": "rows", "files": "files", "cells": "cells"}}[lang]
 
 # %% [markdown]
 # ## Wat er binnenkwam / What came in
@@ -55,12 +57,14 @@ came_in = audit.for_pilots(audit.deliveries(trail), pilots)
 checked = gate.table(came_in, "deliveries", keys=["file", "sheet"], counts=["rows"],
                      structural={"bytes": "file size"})
 rep.show_table(checked, "deliveries", view=audit.audit_view(checked.shown(), lang),
-               n=int(came_in["rows"].sum()), note=scope)
+               n=int(came_in["rows"].sum()), note=scope, selection=False,
+               unit=UNITS["rows"])
 files = audit.inventory(trail)
 checked = gate.table(files, "raw_folder_inventory", keys=["status", "what"],
                      structural={"files": "number of files"})
 rep.show_table(checked, "raw_folder_inventory", view=audit.audit_view(checked.shown(), lang),
-               n=int(files["files"].sum()), note=scope)
+               n=int(files["files"].sum()), note=scope, selection=False,
+               unit=UNITS["files"])
 
 # %% [markdown]
 # ## Waar elke ruwe regel bleef / Where every raw row went
@@ -77,7 +81,8 @@ checked = gate.table(long, "row_accounting", keys=[*keys, "measure"], dims=["mea
                      totals={"measure": "raw_rows"}, counts=["count"])
 shown = audit.as_wide(checked.shown(), keys).merge(per_file[[*keys, "closes"]], on=keys)
 rep.show_table(checked, "row_accounting", view=audit.audit_view(shown, lang),
-               n=int(per_file["raw_rows"].sum()), note=scope)
+               n=int(per_file["raw_rows"].sum()), note=scope, selection=False,
+               unit=UNITS["rows"])
 
 by_pilot = audit.for_pilots(audit.accounting_by_pilot(trail, rep.all_stays), pilots)
 long = audit.as_long(by_pilot, ["pilot"], ["raw_rows", *audit.CATEGORIES])
@@ -86,7 +91,8 @@ checked = gate.table(long, "row_accounting_by_pilot", keys=["pilot", "measure"],
 shown = audit.as_wide(checked.shown(), ["pilot"]).merge(
     by_pilot[["pilot", "closes", "stays_match"]], on="pilot")
 rep.show_table(checked, "row_accounting_by_pilot", view=audit.audit_view(shown, lang),
-               n=int(by_pilot["raw_rows"].sum()), note=scope)
+               n=int(by_pilot["raw_rows"].sum()), note=scope, selection=False,
+               unit=UNITS["rows"])
 
 # %% [markdown]
 # ## Quarantaine naar regel en pilot / Quarantine by rule and pilot
@@ -107,13 +113,13 @@ checked = gate.table(margins, "quarantine_by_rule", keys=["pilot", "rule_id"],
                      counts=["stays", "rows"])
 rep.show_table(checked, "quarantine_by_rule",
                view=audit.rule_crosstab(checked.shown(), "stays", lang),
-               n=int(quarantined["stays"].sum()), note=scope)
+               n=int(quarantined["stays"].sum()), note=scope, selection=False)
 agree = audit.for_pilots(audit.quarantine_check(trail), pilots)
 long = audit.as_long(agree, ["pilot"], ["accounting", "quarantine_file"])
 checked = gate.table(long, "quarantine_check", keys=["pilot", "measure"], counts=["count"])
 shown = audit.as_wide(checked.shown(), ["pilot"]).merge(agree[["pilot", "agrees"]], on="pilot")
 rep.show_table(checked, "quarantine_check", view=audit.audit_view(shown, lang),
-               n=int(agree["accounting"].sum()), note=scope)
+               n=int(agree["accounting"].sum()), note=scope, selection=False)
 
 # %% [markdown]
 # ## Het wijzigingslog / The change log
@@ -133,12 +139,14 @@ checked = gate.table(margins, "changes_by_rule", keys=["pilot", "rule_id"],
                      dims=["pilot", "rule_id"], totals={"pilot": "all", "rule_id": "all"},
                      counts=["cells", "rows"])
 rep.show_table(checked, "changes_by_rule", view=audit.rule_crosstab(checked.shown(), "cells", lang),
-               n=int(changed["cells"].sum()), note=scope)
+               n=int(changed["cells"].sum()), note=scope, selection=False,
+               unit=UNITS["cells"])
 columns = audit.for_pilots(audit.changes_by_column(trail), pilots)
 checked = gate.table(columns, "changes_by_column", keys=["pilot", "column", "rule_id"],
                      dims=["pilot", "column", "rule_id"], counts=["cells"])
 rep.show_table(checked, "changes_by_column", view=audit.audit_view(checked.shown(), lang),
-               n=int(columns["cells"].sum()), note=scope)
+               n=int(columns["cells"].sum()), note=scope, selection=False,
+               unit=UNITS["cells"])
 
 # %% [markdown]
 # ## Validatie / Validation
@@ -154,4 +162,4 @@ checked = gate.table(long, "validation", keys=["rule_id", "measure"], dims=["mea
                      totals={"measure": "items"}, counts=["count"])
 rep.show_table(checked, "validation",
                view=audit.audit_view(audit.as_wide(checked.shown(), ["rule_id", "rule", "severity"]), lang),
-               n=int(checks["items"].max()), note=scope)
+               n=int(checks["items"].max()), note=scope, selection=False)

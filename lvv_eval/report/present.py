@@ -335,11 +335,13 @@ class Report:
         return str(entry.get(f"label_{self.lang}", self.scheme))
 
     def note(self, n: int | None = None, excluded: Mapping[str, int] | None = None,
-             extra: str = "") -> str:
+             extra: str = "", unit: str | None = None, selection: bool = True) -> str:
         """The note under a table or figure (HTML): source, reference date, population, pilots,
-        scheme, N and excluded N (the selection's, plus ``excluded``), SYNTHETIC when it is."""
+        scheme, N and excluded N (the selection's, plus ``excluded``), SYNTHETIC when it is.
+        ``unit`` names what N counts (default: stays); ``selection=False`` for a table about
+        every delivered row (the audit trail): no population, scheme or selection exclusions."""
         w = self.words()
-        out = dict(self.excluded)
+        out = dict(self.excluded) if selection else {}
         for key, value in (excluded or {}).items():
             out[key] = out.get(key, 0) + int(value)
         reasons = w["reasons"]
@@ -352,16 +354,17 @@ class Report:
         reference = self.reference_date.date().isoformat()
         if self.reference_name != reference:
             reference += f" ({self.reference_name})"
-        pieces = [
-            f"{w['source']}: {source}",
-            f"{w['reference_date']} {reference}",
-            f"{w['population']}: {self.population_label()}",
-            f"{w['pilots']}: {pilots}",
-            f"{w['scheme']}: {self.scheme_label()}",
-            self.gate.text(  # the counts pass the gate: a small one is not shown
-                f"{w['n']} = {_integer(n_value, self.lang)} {w['stays']}; {w['excluded']} "
-                f"{_integer(total, self.lang)}" + (f" ({parts_excluded})" if parts_excluded else "")),
-        ]
+        counted = f"{w['n']} = {_integer(n_value, self.lang)} {unit or w['stays']}"
+        if selection or total:
+            counted += f"; {w['excluded']} {_integer(total, self.lang)}" + (
+                f" ({parts_excluded})" if parts_excluded else "")
+        pieces = [f"{w['source']}: {source}", f"{w['reference_date']} {reference}"]
+        if selection:
+            pieces.append(f"{w['population']}: {self.population_label()}")
+        pieces.append(f"{w['pilots']}: {pilots}")
+        if selection:
+            pieces.append(f"{w['scheme']}: {self.scheme_label()}")
+        pieces.append(self.gate.text(counted))  # the counts pass the gate: a small one is not shown
         text = html.escape(". ".join(pieces) + ".")
         if extra:
             text += " " + html.escape(self.gate.text(extra))
@@ -389,7 +392,8 @@ class Report:
                    title: str = "", view: pd.DataFrame | None = None,
                    columns: Sequence[str] | None = None, percent: Sequence[str] = (),
                    n: int | None = None, excluded: Mapping[str, int] | None = None,
-                   note: str = "", **roles: Any) -> Shown:
+                   note: str = "", unit: str | None = None, selection: bool = True,
+                   **roles: Any) -> Shown:
         """Gate ``table`` (a plain DataFrame is checked with ``roles``: ``counts=``, ``dims=``,
         ...), write ``tables/<name>.csv``, show it (or ``view``, e.g. ``curves.at([365])``)
         with labelled headings and its note, and list it for the workbook. Returns the checked
@@ -406,7 +410,7 @@ class Report:
         self.gate.save_record(self.folder)
         shown = view if view is not None else _shown(checked)
         body = self.format_table(shown, columns=columns, percent=percent)
-        note_html = self.note(n, excluded, note)
+        note_html = self.note(n, excluded, note, unit=unit, selection=selection)
         title_html = f"<h4 class='lvv-title'>{html.escape(title)}</h4>" if title else ""
         display(HTML(f"{_CSS}<div class='lvv-output lvv-table-output'>{title_html}{body}"
                      f"{note_html}</div>"))

@@ -67,3 +67,15 @@ def test_a_small_count_in_a_note_is_not_shown(stays, tmp_path):
     note = rep.note(n=4, excluded={"missing_covariates": 3})
     assert "N = x stays" in note and "missing covariates (not in the model) x" in note
     assert "N = 300 stays" in rep.note()
+
+
+def test_a_note_about_every_delivered_row_names_its_unit_and_no_selection(stays, tmp_path):
+    """The audit trail's tables count rows, files or cells of every delivery: their note names
+    that unit and neither the population nor exclusions that do not apply to them."""
+    from lvv_eval.report.present import Report
+
+    rep = Report("01_data_harmonisation", {"lang": "en"}, folder=tmp_path, stays=stays)
+    assert rep.excluded and sum(rep.excluded.values()) > 0  # the selection leaves stays out
+    note = rep.note(n=3104, unit="rows", selection=False)
+    assert "N = 3,104 rows" in note and "excluded" not in note and "population" not in note
+    assert "population" in rep.note(n=3104)
