@@ -129,9 +129,7 @@ with rep.estimable():  # a section the data cannot support says why
             warnings.simplefilter("always")
             compared = A.compare_pilots(tte, adjust, causes=shown_classes,
                                         reference=reference_pilot or None)
-        for text in dict.fromkeys(str(w.message) for w in caught
-                                  if issubclass(w.category, A.AnalysisWarning)):
-            rep.show_text(text)
+        rep.show_caveats(caught)
         compared_table = gate.effects(compared, "pilots_compared")
         model_n = {"n": int(compared.table["n_obs"].max()),
                    "excluded": {"missing_covariates": int(compared.table["n_dropped_missing"].max())}}

@@ -76,14 +76,6 @@ def show_effects(effects: A.EffectsResult, name: str, title: str, columns: list[
     return checked
 
 
-def caveats(caught: list) -> None:
-    """The statistical caveats raised while fitting, once each, through the gate."""
-    for text in dict.fromkeys(str(w.message) for w in caught
-                              if issubclass(w.category, A.AnalysisWarning)
-                              and not issubclass(w.category, A.FewClustersWarning)):
-        rep.show_text(text)
-
-
 # %% [markdown]
 # ## Uitstroom naar soort opvang / Exits by type of shelter
 
@@ -123,7 +115,7 @@ with rep.estimable():  # a section the data cannot support says why
         warnings.simplefilter("always")
         shelter = A.exposure_effects(tte, "shelter_24h", adjust, causes=shown_classes,
                                      settings=settings)
-    caveats(caught)
+    rep.show_caveats(caught)
     shelter_table = show_effects(shelter, "shelter_24h_effects", labels(lang)["effects_title"],
                                  EFFECT_COLUMNS)
     rep.show_text(A.e_value_note(shelter_table.data, lang))
@@ -144,7 +136,7 @@ with rep.estimable():  # a section the data cannot support says why
         warnings.simplefilter("always")
         guidance = A.guidance_effects(tte, [*adjust, "shelter_24h"], causes=shown_classes,
                                       reference=guidance_reference, settings=settings)
-    caveats(caught)
+    rep.show_caveats(caught)
     guidance_table = show_effects(guidance, "guidance_effects", labels(lang)["guidance_title"],
                                   ["cause", "estimate", "level", "reference", *EFFECT_COLUMNS[2:]])
     rep.show_text(A.e_value_note(guidance_table.data, lang))

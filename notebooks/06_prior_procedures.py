@@ -82,10 +82,7 @@ with rep.estimable():  # a section the data cannot support says why
         gradients = A.prior_procedures_gradients(tte, adjust, causes=shown_classes, n_reps=n_boot,
                                                  cluster="person_id" if one_pilot else "pilot",
                                                  bootstrap=not one_pilot)
-    for text in dict.fromkeys(str(w.message) for w in caught
-                              if issubclass(w.category, A.AnalysisWarning)
-                              and not issubclass(w.category, A.FewClustersWarning)):
-        rep.show_text(text)
+    rep.show_caveats(caught)
     gradient_table = gate.effects(gradients, "prior_procedures_gradient")
     model_n = {"n": int(gradients.table["n_obs"].max()),
                "excluded": {"missing_covariates": int(gradients.table["n_dropped_missing"].max())}}

@@ -44,6 +44,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -102,6 +103,18 @@ NOT_ESTIMABLE = {
 def report_labels() -> dict[str, Any]:
     """The report's words (``report/labels.yaml``)."""
     return yaml.safe_load(LABELS_YAML.read_text(encoding="utf-8"))
+
+
+def localise_caveat(message: str, lang: str) -> str:
+    """An analysis caveat (English) in ``lang``: the Dutch text of the first pattern in
+    ``labels.yaml`` (``caveats``) that matches it, else the message as it is."""
+    if lang == "en":
+        return message
+    for entry in report_labels().get("caveats", []):
+        match = re.match(entry["pattern"], message)
+        if match:
+            return entry[lang].format(**match.groupdict())
+    return message
 
 
 def notebook_path(notebook: str | Path) -> Path:
@@ -473,6 +486,18 @@ class Report:
         from IPython.display import Markdown, display
 
         display(Markdown(self.gate.text(text)))
+
+    def show_caveats(self, caught: Sequence[Any]) -> None:
+        """The analysis layer's statistical caveats caught while fitting (``warnings`` records),
+        once each, in the report's language and through the gate; the few-clusters caveat is left
+        to the inference note."""
+        from lvv_eval.analysis.caveats import AnalysisWarning, FewClustersWarning
+
+        texts = dict.fromkeys(
+            localise_caveat(str(w.message), self.lang) for w in caught
+            if issubclass(w.category, AnalysisWarning) and not issubclass(w.category, FewClustersWarning))
+        for text in texts:
+            self.show_text(text)
 
     @contextmanager
     def estimable(self) -> Iterator[None]:

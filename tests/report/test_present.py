@@ -79,3 +79,33 @@ def test_a_note_about_every_delivered_row_names_its_unit_and_no_selection(stays,
     note = rep.note(n=3104, unit="rows", selection=False)
     assert "N = 3,104 rows" in note and "excluded" not in note and "population" not in note
     assert "population" in rep.note(n=3104)
+
+
+def test_the_analysis_caveats_show_once_in_dutch_and_few_clusters_is_left_to_the_note():
+    import warnings
+
+    from lvv_eval.analysis.caveats import DroppedRowsWarning, FewClustersWarning
+    from lvv_eval.report.present import Report, localise_caveat
+
+    message = "100 stays left out for missing values in ['shelter_24h', 'n_prior']"
+    assert localise_caveat(message, "nl") == ("100 verblijven weggelaten wegens ontbrekende waarden in "
+                                              "['shelter_24h', 'n_prior']")
+    assert localise_caveat(message, "en") == message
+    assert localise_caveat("an unforeseen caveat", "nl") == "an unforeseen caveat"
+    shown: list[str] = []
+
+    class FakeReport:
+        lang = "nl"
+        show_caveats = Report.show_caveats
+
+        def show_text(self, text: str) -> None:
+            shown.append(text)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(2):
+            warnings.warn(message, DroppedRowsWarning, stacklevel=1)
+        warnings.warn("few clusters", FewClustersWarning, stacklevel=1)
+        warnings.warn("not a caveat", UserWarning, stacklevel=1)
+    FakeReport().show_caveats(caught)
+    assert shown == [localise_caveat(message, "nl")]
