@@ -139,8 +139,9 @@ def test_grid_errors_name_the_file_and_the_yaml_path(tmp_path):
     with pytest.raises(GridError) as err:
         load_grid(path)
     text = str(err.value)
-    assert f"{path}: axes.unit: " in text and "base 'people' is not one of the options" in text
-    assert "axes.scheme.options.letter2020.colour" in text
+    assert str(path) in text and "grid.yaml: axes.unit: " in text
+    assert "base 'people' is not one of the options" in text
+    assert "grid.yaml: axes.scheme.options.letter2020: unknown key(s) ['colour']" in text
 
 
 def test_an_option_giving_invalid_definitions_is_named_with_the_loaders_message(tmp_path, base_raw):

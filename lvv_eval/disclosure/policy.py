@@ -12,18 +12,23 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from lvv_eval.config import SPECS_DIR
-from lvv_eval.errors import UserError
+from lvv_eval.specfiles import SpecFileError, read_mapping, validate_spec
 
 POLICY_YAML = SPECS_DIR / "disclosure_policy.yaml"
 
 Count = Annotated[int, Field(ge=1)]
 
 
-class DisclosurePolicyError(UserError):
+class DisclosurePolicyError(SpecFileError):
     """The policy or an exceptions file is missing, not YAML, or breaks its schema."""
+
+
+def _read_yaml_1_1(path: Path) -> object:
+    """The policy as plain YAML (an empty file is an empty mapping)."""
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
 
 
 class _Strict(BaseModel):
@@ -128,34 +133,11 @@ class ExceptionRequests(_Strict):
     exceptions: list[ExceptionRequest] = []
 
 
-def _read_yaml(path: Path, what: str) -> Any:
-    if not path.is_file():
-        raise DisclosurePolicyError(f"{path}: {what} file does not exist")
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise DisclosurePolicyError(f"{path}: not valid YAML ({exc})") from exc
-
-
-def _errors_in_words(path: Path, exc: ValidationError) -> str:
-    lines = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        got = f" (got {err['input']!r})" if err["type"] != "missing" else ""
-        lines.append(f"{path}: {where}: {err['msg']}{got}")
-    return "; ".join(lines)
-
-
 def load_policy(path: str | Path | None = None) -> DisclosurePolicy:
     """The policy in ``path`` (default: the package's ``specs/disclosure_policy.yaml``)."""
     path = Path(path) if path else POLICY_YAML
-    raw = _read_yaml(path, "disclosure policy")
-    if not isinstance(raw, dict):
-        raise DisclosurePolicyError(f"{path}: expected a mapping of policy keys at the top level")
-    try:
-        policy = DisclosurePolicy.model_validate(raw)
-    except ValidationError as exc:
-        raise DisclosurePolicyError(_errors_in_words(path, exc)) from exc
+    raw = read_mapping(path, "disclosure policy", DisclosurePolicyError, loader=_read_yaml_1_1)
+    policy = validate_spec(DisclosurePolicy, raw, path, DisclosurePolicyError, what="disclosure policy")
     return policy.model_copy(update={"source": str(path)})
 
 
@@ -164,8 +146,5 @@ def load_exceptions(path: str | Path | None) -> list[ExceptionRequest]:
     if not path:
         return []
     path = Path(path)
-    raw = _read_yaml(path, "exceptions")
-    try:
-        return ExceptionRequests.model_validate(raw).exceptions
-    except ValidationError as exc:
-        raise DisclosurePolicyError(_errors_in_words(path, exc)) from exc
+    raw = read_mapping(path, "exceptions file", DisclosurePolicyError, loader=_read_yaml_1_1)
+    return validate_spec(ExceptionRequests, raw, path, DisclosurePolicyError, what="exceptions file").exceptions

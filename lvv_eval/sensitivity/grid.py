@@ -18,16 +18,21 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lvv_eval.config import SPECS_DIR
-from lvv_eval.errors import UserError
+from lvv_eval.specfiles import SpecFileError, read_mapping, validate_spec
 
 DEFAULT_GRID_YAML = SPECS_DIR / "sensitivity_grid.yaml"
 
 
-class GridError(UserError):
+class GridError(SpecFileError):
     """The grid file is malformed; the message names the file and the YAML path of each problem."""
+
+
+def _read_yaml_1_1(path: Path) -> object:
+    """A grid file as YAML 1.1, like the definitions file its options patch."""
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
 
 
 class _Model(BaseModel):
@@ -186,34 +191,8 @@ class Grid:
         return [c for c in self.all_choices() if self.excluded_by(c) is None]
 
 
-def _yaml_path(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(part) for part in loc) or "(top level)"
-
-
-def format_validation_error(path: Path, exc: ValidationError) -> str:
-    """One line per problem: ``FILE: yaml.path: message``."""
-    lines = [f"{path}: {_yaml_path(err['loc'])}: {err['msg']}" for err in exc.errors()]
-    return f"{path}: {len(lines)} problem(s) in the grid file:\n  " + "\n  ".join(lines)
-
-
-def read_grid_yaml(path: Path) -> Any:
-    """The parsed YAML of a grid file (errors name the file)."""
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise GridError(f"{path}: grid file not found") from exc
-    except yaml.YAMLError as exc:
-        raise GridError(f"{path}: not valid YAML: {exc}") from exc
-
-
 def load_grid(path: str | Path | None = None) -> Grid:
     """Read and validate a grid file (the package's default grid when ``path`` is None)."""
     path = Path(path) if path is not None else DEFAULT_GRID_YAML
-    raw = read_grid_yaml(path)
-    if not isinstance(raw, dict):
-        raise GridError(f"{path}: expected a mapping at the top level")
-    try:
-        spec = GridFile.model_validate(raw)
-    except ValidationError as exc:
-        raise GridError(format_validation_error(path, exc)) from exc
-    return Grid(spec=spec, path=path)
+    raw = read_mapping(path, "grid file", GridError, loader=_read_yaml_1_1)
+    return Grid(spec=validate_spec(GridFile, raw, path, GridError, what="grid file"), path=path)
