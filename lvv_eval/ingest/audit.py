@@ -185,15 +185,20 @@ def accounting_by_pilot(trail: AuditTrail, stays: pd.DataFrame | None = None) ->
     return table
 
 
+def _per_pilot_and_rule(log: pd.DataFrame | None, place: list[str], entries: str,
+                        distinct: str) -> pd.DataFrame:
+    """Entries of an audit log (quarantine or changes) per pilot and rule: how many (``entries``)
+    and at how many distinct places (``distinct``: file, sheet and row)."""
+    log = log if log is not None else pd.DataFrame(columns=["pilot", "rule_id", *place])
+    key = (log[place].astype("str").agg("|".join, axis=1) if len(log) else pd.Series(dtype="str"))
+    grouped = log.assign(_place=key).groupby(["pilot", "rule_id"], sort=True)
+    return grouped.agg(**{entries: ("rule_id", "size"), distinct: ("_place", "nunique")}).reset_index()
+
+
 def quarantine_by_rule(trail: AuditTrail, lang: str = "nl") -> pd.DataFrame:
     """Quarantined raw rows and stays (distinct file, sheet and opening row: one fault is one
     stay) per pilot and the first rule each failed, with what the rule checks in ``lang``."""
-    q = trail.quarantine if trail.quarantine is not None else pd.DataFrame(
-        columns=["pilot", "rule_id", "source_file", "sheet", "stay_row"])
-    stay_key = q[["source_file", "sheet", "stay_row"]].astype("str").agg("|".join, axis=1) \
-        if len(q) else pd.Series(dtype="str")
-    grouped = q.assign(_stay=stay_key).groupby(["pilot", "rule_id"], sort=True)
-    table = grouped.agg(rows=("rule_id", "size"), stays=("_stay", "nunique")).reset_index()
+    table = _per_pilot_and_rule(trail.quarantine, ["source_file", "sheet", "stay_row"], "rows", "stays")
     table["rule"] = _rule_text(table["rule_id"], lang)
     return table.reindex(columns=list(QUARANTINE_COLUMNS))
 
@@ -213,12 +218,7 @@ def quarantine_check(trail: AuditTrail) -> pd.DataFrame:
 def changes_by_rule(trail: AuditTrail, lang: str = "nl") -> pd.DataFrame:
     """The change log per pilot and rule: cells changed and raw rows touched, with what the rule
     does in ``lang``; ``kind`` is ``merge`` for rows merged away (M_ rules), else ``repair``."""
-    c = trail.changes if trail.changes is not None else pd.DataFrame(
-        columns=["pilot", "rule_id", "source_file", "sheet", "source_row"])
-    row_key = c[["source_file", "sheet", "source_row"]].astype("str").agg("|".join, axis=1) \
-        if len(c) else pd.Series(dtype="str")
-    grouped = c.assign(_row=row_key).groupby(["pilot", "rule_id"], sort=True)
-    table = grouped.agg(cells=("rule_id", "size"), rows=("_row", "nunique")).reset_index()
+    table = _per_pilot_and_rule(trail.changes, ["source_file", "sheet", "source_row"], "cells", "rows")
     table["kind"] = table["rule_id"].astype("str").str.startswith(MERGE_PREFIX).map(
         {True: "merge", False: "repair"})
     table["rule"] = _rule_text(table["rule_id"], lang)
