@@ -46,15 +46,13 @@ from IPython.display import Markdown, display
 from lvv_eval import sensitivity as S
 from lvv_eval.analysis.plots import labels
 from lvv_eval.report.params import ParameterError, is_grid_file
-from lvv_eval.report.present import Report, select_stays
+from lvv_eval.report.present import Report
 
 rep = Report.start("07_sensitivity", globals())  # refuses unknown or bad parameters
 if population != "in_covenant" or reference_date != "ee2022":
     raise ParameterError("07_sensitivity: population and reference date are axes of the grid; "
                          "change them in a copy of the grid (definitions=GRID.yaml)")
-rep.population = "all_registered"  # the grid's population axis chooses; the note says so
-rep.selection = select_stays(rep.all_stays, rep.definitions, rep.population, rep.pilots,
-                             rep.all_stays["data_cut_date"].max())
+rep.reselect("all_registered", rep.all_stays["data_cut_date"].max())  # the grid's axes choose
 gate = rep.gate
 grid_file = definitions if definitions and is_grid_file(definitions) else None
 base_file = definitions if definitions and grid_file is None else None

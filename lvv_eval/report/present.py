@@ -234,6 +234,17 @@ class Report:
         self.figures: dict[str, Path | None] = {}
         Report.current = self
 
+    def reselect(self, population: str, reference: pd.Timestamp | None = None) -> None:
+        """Select the stays again for another population (and reference date), so that the
+        tables and their notes say what was used: e.g. every registered stay when the
+        population is an axis of a sensitivity grid."""
+        self.population = population
+        if reference is not None:
+            self.reference_date = pd.Timestamp(reference)
+            self.reference_name = self.reference_date.date().isoformat()
+        self.selection = select_stays(self.all_stays, self.definitions, self.population,
+                                      self.pilots, self.reference_date)
+
     # ------------------------------------------------------------------ starting
 
     @classmethod

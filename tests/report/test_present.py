@@ -109,3 +109,13 @@ def test_the_analysis_caveats_show_once_in_dutch_and_few_clusters_is_left_to_the
         warnings.warn("not a caveat", UserWarning, stacklevel=1)
     FakeReport().show_caveats(caught)
     assert shown == [localise_caveat(message, "nl")]
+
+
+def test_reselect_takes_another_population_and_the_note_follows(stays, tmp_path):
+    from lvv_eval.report.present import Report
+
+    rep = Report("07_sensitivity", {"lang": "en"}, folder=tmp_path, stays=stays)
+    assert rep.excluded["population"] == 20  # the fixture's 20 stays outside the covenant
+    rep.reselect("all_registered", stays["data_cut_date"].max())
+    assert rep.excluded.get("population", 0) == 0 and rep.n == len(stays)
+    assert rep.population == "all_registered" and "outside" not in rep.note()
