@@ -9,7 +9,9 @@ import pandas as pd
 
 from lvv_eval import config
 from lvv_eval.cli.common import add_disclosure_arguments, gate_from_args, path_argument, read_stays
+from lvv_eval.disclosure import CheckedTable, DisclosureGate
 from lvv_eval.errors import UserError
+from lvv_eval.linkage.reconcile import ChainReconciliation
 from lvv_eval.outputs import check_output_folder, replace_folder, write_owner_marker
 from lvv_eval.provenance import stays_provenance
 
@@ -87,7 +89,8 @@ def _is_own_legacy(folder: Path) -> bool:
     return (folder / LEGACY_MARKER).exists()
 
 
-def write_review(out: Path, clean: Path, rec, matrix: pd.DataFrame, provenance: str) -> Path:
+def write_review(out: Path, clean: Path, rec: ChainReconciliation, matrix: pd.DataFrame,
+                 provenance: str) -> Path:
     """Write the per-stay tables and the discrepancy list for data managers into ``out`` (replaced
     as a whole, only if `lvv-eval chain` wrote it): microdata, kept out of ``reports/``."""
     out = check_output_folder(out, "chain", inputs=[clean], is_own=_is_own_legacy)
@@ -108,7 +111,8 @@ def write_review(out: Path, clean: Path, rec, matrix: pd.DataFrame, provenance: 
     return out
 
 
-def write_aggregates(out: Path, clean: Path, tables: dict, gate, provenance: str) -> Path:
+def write_aggregates(out: Path, clean: Path, tables: dict[str, CheckedTable], gate: DisclosureGate,
+                     provenance: str) -> Path:
     """Write the disclosure-checked aggregate tables with the gate's record into ``out``."""
     out = check_output_folder(out, "chain", inputs=[clean], is_own=_is_own_legacy)
     extra = {"data": "SYNTHETIC"} if provenance == "synthetic" else None
