@@ -58,11 +58,12 @@ def show_curves(by: str, name: str) -> None:
     curves = gate.cumulative_incidence(A.cumulative_incidence(tte, by=by), tte, name)
     at = curves.at([horizon_days])
     missing = {"missing_group": int(curves.result.table.attrs.get("n_missing_group", 0))}
-    rep.show_table(curves, name, view=at[at["cause"].isin(shown_classes)], excluded=missing)
+    counted = {"n": rep.n - missing["missing_group"], "excluded": missing}
+    rep.show_table(curves, name, view=at[at["cause"].isin(shown_classes)], **counted)
     rep.show_figure(plot_cumulative_incidence_by_group(curves.result, lang=lang,
                                                        classes=shown_classes,
                                                        synthetic=rep.synthetic),
-                    name, sources=[curves], excluded=missing)
+                    name, sources=[curves], **counted)
 
 
 def show_effects(effects: A.EffectsResult, name: str, title: str, columns: list[str]) -> object:
@@ -86,7 +87,7 @@ with rep.estimable():  # a section the data cannot support says why
 # %% [markdown]
 # ## Uitstroom naar begeleidingsintensiteit / Exits by guidance intensity
 #
-# Stays zonder bekende intensiteit tellen hier niet mee (*stays without a known intensity are
+# Verblijven zonder bekende intensiteit tellen hier niet mee (*stays without a known intensity are
 # left out here*).
 
 # %%

@@ -58,11 +58,12 @@ with rep.estimable():  # a section the data cannot support says why
                                        "cumulative_incidence_by_prior_band")
     at = curves.at([horizon_days])
     missing = {"missing_group": int(curves.result.table.attrs.get("n_missing_group", 0))}
+    counted = {"n": rep.n - missing["missing_group"], "excluded": missing}
     rep.show_table(curves, "cumulative_incidence_by_prior_band",
-                   view=at[at["cause"].isin(shown_classes)], excluded=missing)
+                   view=at[at["cause"].isin(shown_classes)], **counted)
     rep.show_figure(plot_cumulative_incidence_by_group(curves.result, lang=lang, classes=shown_classes,
                                                        synthetic=rep.synthetic),
-                    "cumulative_incidence_by_prior_band", sources=[curves], excluded=missing)
+                    "cumulative_incidence_by_prior_band", sources=[curves], **counted)
 
 # %% [markdown]
 # ## De gradiënt, gecorrigeerd / The adjusted gradient

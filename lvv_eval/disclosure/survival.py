@@ -144,7 +144,7 @@ def check_cumulative_incidence(result: CumIncResult, tte: pd.DataFrame, name: st
     checked = CheckedTable(name, table.mask(hidden), hidden, entry, policy.markers.suppressed)
     keep = ~not_shown | _curve_ends(not_shown, len(grid))
     gated_table = table.mask(hidden)[keep].reset_index(drop=True)
-    gated_table.attrs = {"gated": True, "grid_days": policy.survival.grid_days}
+    gated_table.attrs = {**result.table.attrs, "gated": True, "grid_days": policy.survival.grid_days}
     return CheckedCurves(checked, replace(result, table=gated_table))
 
 

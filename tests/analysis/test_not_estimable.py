@@ -58,3 +58,23 @@ def test_a_report_section_the_data_cannot_support_says_why(monkeypatch):
     assert shown and "niet te berekenen" in shown[0] and "guidance_intensity" in shown[0]
     with pytest.raises(ZeroDivisionError), FakeReport().estimable():  # other errors still fail
         _ = 1 / 0
+
+
+def test_gated_curves_keep_the_count_of_stays_without_a_group(truth_stays):
+    """The note under a curve by guidance intensity names the stays without a known intensity;
+    the gate used to drop that count with the table's other attributes."""
+    import warnings
+
+    from lvv_eval.analysis import time_to_event
+    from lvv_eval.disclosure import DisclosureGate
+
+    stays = truth_stays.copy()
+    stays.loc[stays.index[:25], "guidance_intensity"] = pd.NA
+    tte = time_to_event(stays, "ee2022")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        curves = cumulative_incidence(tte, by="guidance_intensity")
+    missing = int(tte["guidance_intensity"].isna().sum())
+    assert missing >= 25 and curves.table.attrs["n_missing_group"] == missing
+    gated = DisclosureGate.from_policy(synthetic=True).cumulative_incidence(curves, tte, "by_guidance")
+    assert gated.result.table.attrs["n_missing_group"] == missing
