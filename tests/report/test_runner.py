@@ -59,6 +59,7 @@ def setting(tmp_path_factory):
     a = write_tiny(notebooks, "01_tiny", 'fail: bool = False  # fail on purpose\n'
                                          'bins: int = 3  # only in this notebook; min: 1')
     b = write_tiny(notebooks, "02_tiny", 'fail: bool = False  # fail on purpose')
+    (base / "reports").mkdir()  # so that a test run alone (or first on its worker) finds it
     return {"root": base / "reports", "stays": clean / "stays.parquet", "notebooks": [a, b]}
 
 
